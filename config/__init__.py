@@ -1,0 +1,84 @@
+"""Settings, read from the environment in one place and nowhere else.
+
+Every setting is documented in the README's configuration table; `load_settings` is the only reader
+of `os.environ` for the application (gunicorn's own file reads `PORT`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; raised at start-up so a bad deploy fails fast."""
+
+
+def _instance_path(env: dict[str, str]) -> Path:
+    return Path(env.get("INSTANCE_PATH") or PROJECT_ROOT / "instance")
+
+
+def _secret_key(app_env: str, env: dict[str, str], instance: Path) -> str:
+    key = env.get("SECRET_KEY", "")
+    if key:
+        if app_env == "production" and len(key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+        return key
+    if app_env == "production":
+        raise ConfigError("SECRET_KEY is required in production.")
+    # Development: made once and kept, so sessions survive a restart; never a guessable constant.
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Flask config values from the environment (or from `environ`, for tests)."""
+    env = dict(os.environ if environ is None else environ)
+    app_env = env.get("APP_ENV", "development")
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {app_env!r}.")
+    instance = _instance_path(env)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'app.sqlite'}"
+    if database_url.startswith("postgresql://"):
+        # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    production = app_env == "production"
+    return {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "test",
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": _secret_key(app_env, env, instance),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CONSOLE_HOST": env.get("CONSOLE_HOST", "localhost:8000").lower(),
+        "PORTAL_DOMAIN": env.get("PORTAL_DOMAIN", "localhost:8000").lower(),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "STORAGE_URL": env.get("STORAGE_URL") or f"file://{instance / 'files'}",
+        "MAIL_URL": env.get("MAIL_URL", "outbox:"),
+        "MAIL_FROM": env.get("MAIL_FROM", "AR Portal <no-reply@localhost>"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "arportal"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Host-only cookies: no SESSION_COOKIE_DOMAIN, so the console and each portal keep their own.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        # A logo (2 MB) plus its form fits; anything bigger is refused before it is read.
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "shared" / "translations"),
+        "SHOW_OUTBOX": not production,
+    }

@@ -1,0 +1,1 @@
+"""What both sides use: extensions, the domain core and its backends."""

@@ -1,0 +1,98 @@
+"""`flask demo load`: demo data so every feature can be seen; running it again changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from shared.customers import create_customer
+from shared.customers.models import Customer, CustomerKind
+from shared.extensions import db
+from shared.invoices import LineInput, create_invoice, open_invoice
+from shared.invoices.models import Invoice
+from shared.tenancy import enter_tenant
+from tenants.models import Tenant
+from tenants.staff import sign_up_vendor
+
+DEMO_SLUG = "acme"
+DEMO_NAME = "Acme Supply Co."
+DEMO_OWNER = ("owner@acme.test", "demo-password-1")
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    client_number: str
+    name: str
+    email: str
+    kind: CustomerKind
+    language: str
+
+
+CUSTOMERS = [
+    DemoCustomer("20000101", "Harbor View Dental LLC", "billing@harborview.test", CustomerKind.BUSINESS, "en"),
+    DemoCustomer("20000102", "María González", "maria.gonzalez@example.test", CustomerKind.PERSONAL, "es"),
+    DemoCustomer("20000103", "Blue Ridge Builders Inc.", "ap@blueridge.test", CustomerKind.BUSINESS, "en"),
+]
+
+# (invoice number, client number, days ago issued, net days, electronic, lines)
+INVOICES = [
+    ("400101", "20000101", 75, 30, True, [("Dental supplies, quarterly order", "1", 1847520)]),
+    ("400102", "20000101", 40, 30, True, [("Sterilization pouches (case)", "12", 8995), ("Nitrile gloves (case)", "20", 6450)]),
+    ("400103", "20000101", 10, 30, False, [("Chair maintenance visit", "3", 27500)]),
+    ("400104", "20000102", 20, 15, True, [("Home office furniture", "1", 129900)]),
+    ("400105", "20000103", 55, 45, True, [("Lumber, framing package", "1", 2659437), ("Delivery", "1", 35000)]),
+    ("400106", "20000103", 5, 45, True, [("Fasteners and hardware", "150", 1299)]),
+]
+
+
+@click.group("demo", help="Demo data.")
+def demo_cli() -> None:
+    pass
+
+
+@demo_cli.command("load")
+@with_appcontext
+def load() -> None:
+    """Create the Acme demo tenant, its owner, customers and invoices (idempotent)."""
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
+    if tenant is None:
+        tenant, _owner = sign_up_vendor(
+            business_name=DEMO_NAME,
+            slug=DEMO_SLUG,
+            owner_email=DEMO_OWNER[0],
+            owner_password=DEMO_OWNER[1],
+        )
+    else:
+        enter_tenant(tenant.id)
+    customers = {c.client_number: c for c in db.session.scalars(select(Customer))}
+    for demo in CUSTOMERS:
+        if demo.client_number not in customers:
+            customers[demo.client_number] = create_customer(
+                name=demo.name,
+                email=demo.email,
+                client_number=demo.client_number,
+                language=demo.language,
+                kind=demo.kind,
+            )
+    existing = set(db.session.scalars(select(Invoice.number)))
+    today = date.today()
+    for number, client, age, net, electronic, lines in INVOICES:
+        if number in existing:
+            continue
+        invoice = create_invoice(
+            customer_id=customers[client].id,
+            number=number,
+            issue_date=today - timedelta(days=age),
+            due_date=today - timedelta(days=age) + timedelta(days=net),
+            electronic=electronic,
+            terms=f"Net {net}",
+            lines=[LineInput(d, Decimal(q), price) for d, q, price in lines],
+        )
+        open_invoice(invoice)
+    db.session.commit()
+    click.echo(f"demo tenant {DEMO_SLUG!r} ready: sign in as {DEMO_OWNER[0]} / {DEMO_OWNER[1]}")

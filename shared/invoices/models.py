@@ -1,0 +1,88 @@
+"""Invoices and their lines. Amounts are integer cents."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.clock import UTCDateTime, utcnow
+from shared.customers.models import Customer
+from shared.extensions import db
+from shared.tenancy import TenantOwned
+
+
+class InvoiceStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    VOID = "void"
+
+
+class Invoice(TenantOwned, db.Model):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_invoices_tenant_id_customer_id_status", "tenant_id", "customer_id", "status"),
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        CheckConstraint("due_date >= issue_date", name="due_after_issue"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), comment="6 digits starting with 4, or the vendor's.")
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    terms: Mapped[str] = mapped_column(String(60), default="")
+    status: Mapped[InvoiceStatus] = mapped_column(
+        Enum(
+            InvoiceStatus,
+            name="invoice_status",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=InvoiceStatus.DRAFT,
+    )
+    electronic: Mapped[bool] = mapped_column(
+        default=True, comment="Paper invoices are payable online but have no PDF in the portal."
+    )
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    total_cents: Mapped[int] = mapped_column(BigInteger, comment="Sum of the lines, tax included.")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    void_reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship(lazy="raise")
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", lazy="raise", order_by="InvoiceLine.position"
+    )
+
+
+class InvoiceLine(TenantOwned, db.Model):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        CheckConstraint("quantity_milli > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_cents >= 0", name="unit_price_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column()
+    description: Mapped[str] = mapped_column(String(500))
+    quantity_milli: Mapped[int] = mapped_column(
+        BigInteger, comment="Quantity in thousandths (1.5 hours = 1500)."
+    )
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    tax_rate_bp: Mapped[int] = mapped_column(default=0, comment="Tax in basis points (8.25% = 825).")
+    amount_cents: Mapped[int] = mapped_column(BigInteger, comment="Line total with tax, in cents.")
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines", lazy="raise")

@@ -1,0 +1,85 @@
+"""One mailer: every email is rendered from templates in the recipient's language, kept as an outbox
+row in the same transaction as the change that caused it, and delivered once that transaction commits.
+
+The outbox backend (the default) only keeps the rows, readable in the console in development. The
+SMTP backend delivers them right after the commit; a row that fails stays `pending` for a retry.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from shared.extensions import db
+from shared.mail.backends import backend_for
+from shared.mail.models import MailStatus, OutboxMessage
+from shared.tenancy import tenant_scope
+
+_PENDING = "mail_pending_ids"
+
+
+def send_email(
+    to: str, template: str, language: str, *, subject_context: dict | None = None, **context: object
+) -> OutboxMessage:
+    """Render `mail/<template>.{subject,txt,html}` for one recipient and queue it with this transaction."""
+    backend = backend_for(current_app.config["MAIL_URL"])
+    with force_locale(language):
+        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
+    message = OutboxMessage(
+        to_address=to,
+        from_address=current_app.config["MAIL_FROM"],
+        subject=" ".join(subject.split()),
+        text_body=text,
+        html_body=html,
+        template=template,
+        language=language,
+        status=MailStatus.PENDING if backend.delivers else MailStatus.KEPT,
+    )
+    db.session.add(message)
+    # Flushed now, while the tenant that sends it is in scope (the CLI and jobs scope in blocks).
+    db.session.flush()
+    if backend.delivers:
+        db.session.info.setdefault(_PENDING, []).append(message.id)
+    return message
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver_after_commit(session: Session) -> None:
+    ids = session.info.pop(_PENDING, None)
+    if ids:
+        deliver(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def deliver(ids: list[int] | None = None) -> int:
+    """Deliver pending messages (these ids, or all pending); returns how many were sent."""
+    backend = backend_for(current_app.config["MAIL_URL"])
+    if not backend.delivers:
+        return 0
+    sent = 0
+    with Session(db.engine) as session:
+        query = select(OutboxMessage).where(OutboxMessage.status == MailStatus.PENDING)
+        if ids is not None:
+            query = query.where(OutboxMessage.id.in_(ids))
+        messages = session.scalars(query.execution_options(all_tenants=True)).all()
+        for message in messages:
+            with tenant_scope(message.tenant_id, session):
+                try:
+                    backend.send(message)
+                except Exception as exc:  # noqa: BLE001 - any failure leaves the row for a retry
+                    message.attempts += 1
+                    message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                    current_app.logger.warning("mail %s not delivered: %s", message.id, exc)
+                else:
+                    message.mark_sent()
+                    sent += 1
+                session.commit()
+    return sent

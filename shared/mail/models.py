@@ -1,0 +1,52 @@
+"""The outbox: every email the product sends, kept with the tenant it was sent for."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.clock import UTCDateTime, utcnow
+from shared.extensions import db
+from shared.tenancy import TenantOwned
+
+
+class MailStatus(enum.StrEnum):
+    KEPT = "kept"  # outbox backend: stored for reading, never delivered
+    PENDING = "pending"
+    SENT = "sent"
+
+
+class OutboxMessage(TenantOwned, db.Model):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    from_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(String(60), comment="Which mail/<template> rendered it.")
+    language: Mapped[str] = mapped_column(String(5))
+    status: Mapped[MailStatus] = mapped_column(
+        Enum(
+            MailStatus,
+            name="mail_status",
+            native_enum=False,
+            create_constraint=True,
+            length=10,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def mark_sent(self) -> None:
+        self.status = MailStatus.SENT
+        self.attempts += 1
+        self.sent_at = utcnow()
+        self.last_error = None

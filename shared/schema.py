@@ -1,0 +1,7 @@
+"""Every model, imported in one place so the metadata (and so Alembic) sees the whole schema."""
+
+from shared.customers.models import Customer  # noqa: F401
+from shared.invoices.models import Invoice, InvoiceLine  # noqa: F401
+from shared.mail.models import OutboxMessage  # noqa: F401
+from shared.sequences import TenantSequence  # noqa: F401
+from tenants.models import StaffInvitation, StaffUser, Tenant, TenantDomain  # noqa: F401

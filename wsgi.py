@@ -1,0 +1,253 @@
+"""The composition root: `create_app()` wires settings, extensions, tenancy and both sides together.
+
+gunicorn serves `wsgi:app`; the `flask` command finds `create_app`. The factory never runs migrations
+and never starts a scheduler: those are separate commands, so gunicorn workers never race on them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from flask import Response, g, redirect, render_template, request, session
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import PROJECT_ROOT, load_settings
+from config.logging import configure_logging, log_request
+from migrations.render import render_item
+from shared.extensions import babel, csrf, db, limiter, login_manager, migrate
+from shared.i18n import LANGUAGES, SESSION_KEY, select_locale, supported
+from shared.passwords import use_cheap_hashing
+from shared.tenancy import enter_tenant
+from shared.web import safe_next
+from tenants.hosts import BadHost, Side, parse_host, portal_tenant, side_of
+from tenants.routing import BOTH_SIDES, SidedFlask, split_url_maps
+
+
+def create_app(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None):
+    app = SidedFlask(
+        __name__,
+        root_path=str(PROJECT_ROOT),
+        template_folder="shared/templates",
+        static_folder="shared/static",
+        instance_path=load_settings(environ)["INSTANCE_PATH"],
+    )
+    app.config.from_mapping(load_settings(environ))
+    app.config.update(overrides or {})
+    configure_logging(app)
+    register_extensions(app)
+    register_database_events(app)
+    register_blueprints(app)
+    register_request_log(app)  # before tenancy, so the tenant lookup's time is counted
+    register_tenancy(app)
+    register_security(app)
+    register_errorhandlers(app)
+    register_templates(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: SidedFlask) -> None:
+    if app.config.get("TRUSTED_PROXIES"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["TRUSTED_PROXIES"]), x_proto=1)
+    import shared.schema  # noqa: F401 - every model registered before the metadata is used
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        compare_type=True,
+        render_as_batch=True,  # SQLite alters tables by copying them
+        render_item=render_item,
+    )
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "console.sign_in"
+    login_manager.login_message = ""
+    login_manager.session_protection = "strong"
+    limiter.init_app(app)
+    if app.config["TESTING"]:
+        use_cheap_hashing()
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        kind, _sep, rest = user_id.partition(":")
+        if kind == "staff" and g.get("side") == Side.CONSOLE:
+            from tenants.staff import load_staff
+
+            id_text, _sep, token = rest.partition(":")
+            return load_staff(int(id_text), token) if id_text.isdigit() else None
+        return None
+
+
+def register_database_events(app: SidedFlask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+
+def register_blueprints(app: SidedFlask) -> None:
+    from customer_portal import bp as portal_bp
+    from vendor_console import bp as console_bp
+
+    app.register_blueprint(console_bp)
+    app.register_blueprint(portal_bp)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response("ok\n", mimetype="text/plain")
+
+    @app.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            return Response("database unreachable\n", mimetype="text/plain"), 503
+        return Response("ready\n", mimetype="text/plain"), 200
+
+    @app.post("/language", endpoint="set_language")
+    def set_language():
+        code = supported(request.form.get("lang"))
+        if code:
+            session[SESSION_KEY] = code
+            if current_user.is_authenticated:
+                current_user.language = code
+                db.session.commit()
+        return redirect(safe_next(request.form.get("next"), "/"))
+
+    split_url_maps(app, portal_blueprints={"portal"})
+
+
+_HOSTLESS = {"static", "healthz", "readyz"}
+
+
+def register_tenancy(app: SidedFlask) -> None:
+    @app.before_request
+    def pick_side_and_tenant() -> None:
+        """The request's host picks the side and the tenant once, before any view."""
+        g.tenant = None
+        raw_host = request.environ.get("HTTP_HOST")
+        if request.endpoint in _HOSTLESS:
+            g.side = side_of(raw_host, app.config["CONSOLE_HOST"])
+            return
+        try:
+            host = parse_host(raw_host)
+        except BadHost:
+            g.side = None
+            return render_template("errors/bad_host.html"), 400
+        g.side = side_of(raw_host, app.config["CONSOLE_HOST"])
+        if g.side is Side.PORTAL:
+            tenant = portal_tenant(host, app.config["PORTAL_DOMAIN"])
+            if tenant is None:
+                # Better than revealing anything: the same neutral page for every unknown host.
+                g.side = None
+                return render_template("errors/unknown_host.html"), 404
+            g.tenant = tenant
+            enter_tenant(tenant.id)
+        return None
+
+
+def register_security(app: SidedFlask) -> None:
+    csp = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Portal links carry capabilities in their path: never send them to another site.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_request_log(app: SidedFlask) -> None:
+    @app.before_request
+    def start_clock() -> None:
+        g.started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        ok = 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+        g.request_id = incoming if ok else uuid.uuid4().hex
+
+    @app.after_request
+    def log_it(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        log_request(response)
+        return response
+
+
+def register_errorhandlers(app: SidedFlask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You are not allowed to do that."),
+        404: lambda: _("This page does not exist."),
+        405: lambda: _("This page does not accept that kind of request."),
+        410: lambda: _("This link has expired."),
+        413: lambda: _("What you sent is too large. Files can be at most 4 MB."),
+        429: lambda: _("Too many attempts. Please wait a minute and try again."),
+        500: lambda: _("Something went wrong on our side. Please try again later."),
+    }
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        message = _(
+            "This form has expired or did not come from this site. "
+            "Nothing was changed: please go back, reload the page and try again."
+        )
+        return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        message = messages.get(code, lambda: error.name)()
+        if request.path.startswith("/api/"):
+            return {"error": {"code": error.name.lower().replace(" ", "_"), "message": message,
+                              "fields": {}}}, code
+        return render_template("errors/error.html", code=code, message=message), code
+
+
+def register_templates(app: SidedFlask) -> None:
+    app.jinja_env.globals["get_locale"] = get_locale
+    @app.context_processor
+    def layout_values() -> dict[str, Any]:
+        return {
+            "languages": LANGUAGES,
+            "side": g.get("side"),
+            "tenant": g.get("tenant"),
+            "show_outbox": app.config["SHOW_OUTBOX"],
+        }
+
+
+def register_commands(app: SidedFlask) -> None:
+    from shared.demo import demo_cli
+    from tenants.cli import tenants_cli
+
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(demo_cli)
+
