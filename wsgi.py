@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -29,7 +28,7 @@ from shared.passwords import use_cheap_hashing
 from shared.tenancy import enter_tenant
 from shared.web import safe_next
 from tenants.hosts import BadHost, Side, parse_host, portal_tenant, side_of
-from tenants.routing import BOTH_SIDES, SidedFlask, split_url_maps
+from tenants.routing import SidedFlask, split_url_maps
 
 
 def create_app(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None):
@@ -227,13 +226,19 @@ def register_errorhandlers(app: SidedFlask) -> None:
         code = error.code or 500
         message = messages.get(code, lambda: error.name)()
         if request.path.startswith("/api/"):
-            return {"error": {"code": error.name.lower().replace(" ", "_"), "message": message,
-                              "fields": {}}}, code
+            return {
+                "error": {
+                    "code": error.name.lower().replace(" ", "_"),
+                    "message": message,
+                    "fields": {},
+                }
+            }, code
         return render_template("errors/error.html", code=code, message=message), code
 
 
 def register_templates(app: SidedFlask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
+
     @app.context_processor
     def layout_values() -> dict[str, Any]:
         return {
@@ -250,4 +255,3 @@ def register_commands(app: SidedFlask) -> None:
 
     app.cli.add_command(tenants_cli)
     app.cli.add_command(demo_cli)
-

@@ -34,18 +34,38 @@ class DemoCustomer:
 
 
 CUSTOMERS = [
-    DemoCustomer("20000101", "Harbor View Dental LLC", "billing@harborview.test", CustomerKind.BUSINESS, "en"),
-    DemoCustomer("20000102", "María González", "maria.gonzalez@example.test", CustomerKind.PERSONAL, "es"),
-    DemoCustomer("20000103", "Blue Ridge Builders Inc.", "ap@blueridge.test", CustomerKind.BUSINESS, "en"),
+    DemoCustomer(
+        "20000101", "Harbor View Dental LLC", "billing@harborview.test", CustomerKind.BUSINESS, "en"
+    ),
+    DemoCustomer(
+        "20000102", "María González", "maria.gonzalez@example.test", CustomerKind.PERSONAL, "es"
+    ),
+    DemoCustomer(
+        "20000103", "Blue Ridge Builders Inc.", "ap@blueridge.test", CustomerKind.BUSINESS, "en"
+    ),
 ]
 
 # (invoice number, client number, days ago issued, net days, electronic, lines)
 INVOICES = [
     ("400101", "20000101", 75, 30, True, [("Dental supplies, quarterly order", "1", 1847520)]),
-    ("400102", "20000101", 40, 30, True, [("Sterilization pouches (case)", "12", 8995), ("Nitrile gloves (case)", "20", 6450)]),
+    (
+        "400102",
+        "20000101",
+        40,
+        30,
+        True,
+        [("Sterilization pouches (case)", "12", 8995), ("Nitrile gloves (case)", "20", 6450)],
+    ),
     ("400103", "20000101", 10, 30, False, [("Chair maintenance visit", "3", 27500)]),
     ("400104", "20000102", 20, 15, True, [("Home office furniture", "1", 129900)]),
-    ("400105", "20000103", 55, 45, True, [("Lumber, framing package", "1", 2659437), ("Delivery", "1", 35000)]),
+    (
+        "400105",
+        "20000103",
+        55,
+        45,
+        True,
+        [("Lumber, framing package", "1", 2659437), ("Delivery", "1", 35000)],
+    ),
     ("400106", "20000103", 5, 45, True, [("Fasteners and hardware", "150", 1299)]),
 ]
 

@@ -3,9 +3,9 @@
 Every tenant-owned model inherits `TenantOwned`. A listener on the ORM session adds
 `tenant_id = <tenant in scope>` to every SELECT, UPDATE and DELETE that touches such a model, and a
 flush refuses to write a row of another tenant. With no tenant in scope the query raises
-`TenantScopeError` instead of returning everything: scoping fails closed. Code that truly works across
-tenants (sign-in lookup on the console host, the job runner, the mail deliverer) says so with
-`.execution_options(all_tenants=True)`, which is rare and greppable.
+`TenantScopeError` instead of returning everything: scoping fails closed. Code that truly works
+across tenants (sign-in lookup on the console host, the job runner, the mail deliverer) says so
+with `.execution_options(all_tenants=True)`, which is rare and greppable.
 
 Beware `session.get(Model, id)`: it may answer from the identity map without running a query. Use
 `scoped_get` instead.
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import ForeignKey, event, select
+from sqlalchemy import ForeignKey, Table, event, select
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -26,6 +27,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.sql import visitors
 
 from shared.extensions import db
 
@@ -89,8 +91,22 @@ def scoped_get(model: type[T], id_: object) -> T | None:
     return db.session.scalars(select(model).where(model.id == id_)).one_or_none()  # type: ignore[attr-defined]
 
 
+@cache
+def _tenant_tables() -> frozenset[Table]:
+    return frozenset(
+        mapper.local_table
+        for mapper in db.Model.registry.mappers
+        if issubclass(mapper.class_, TenantOwned)
+    )
+
+
 def _touches_tenant_owned(state: ORMExecuteState) -> bool:
-    return any(issubclass(m.class_, TenantOwned) for m in state.all_mappers)
+    # Walk the whole statement (FROMs, joins, subqueries), not just its top-level entities:
+    # `select(func.count()).select_from(Customer)` names no entity in its columns.
+    if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
+        return True
+    tables = _tenant_tables()
+    return any(isinstance(e, Table) and e in tables for e in visitors.iterate(state.statement))
 
 
 @event.listens_for(Session, "do_orm_execute")

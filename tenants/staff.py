@@ -120,6 +120,8 @@ def load_staff(user_id: int, session_token: str) -> StaffUser | None:
 
 
 def record_sign_in(user: StaffUser) -> None:
+    """Note the sign-in; from here on this session serves the user's tenant."""
+    enter_tenant(user.tenant_id)
     user.last_sign_in_at = utcnow()
 
 
@@ -204,7 +206,7 @@ class Invitation:
 
 def invite_staff(tenant: Tenant, actor: StaffUser, email: str, role: StaffRole) -> Invitation:
     if not actor.is_owner:
-        raise InputError("email", str(_l("Only the owner can invite staff.")))
+        raise InputError("", str(_l("Only the owner can invite staff.")))
     email = normalize_email(email)
     exists = db.session.scalar(
         select(func.count()).select_from(StaffUser).where(StaffUser.email == email)

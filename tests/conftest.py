@@ -10,20 +10,21 @@ requests do, and live-server and concurrency tests need nothing special.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from shared.extensions import db
+from shared.extensions import db, limiter
 
 CONSOLE = "localhost:8000"
 PORTAL_DOMAIN = "localhost:8000"
@@ -58,9 +59,9 @@ class PostgresDatabases:
         self.base = re.sub(r"\W", "_", self.url.database or "arportal_test")
         self.template_name = f"{self.base}_tmpl_{os.getpid()}"
         self._psycopg = psycopg
-        self._admin_dsn = self.url.set(drivername="postgresql", database="postgres").render_as_string(
-            hide_password=False
-        )
+        self._admin_dsn = self.url.set(
+            drivername="postgresql", database="postgres"
+        ).render_as_string(hide_password=False)
         self._execute(f'DROP DATABASE IF EXISTS "{self.template_name}"')
         self._execute(f'CREATE DATABASE "{self.template_name}"')
 
@@ -87,6 +88,26 @@ class PostgresDatabases:
         self._execute(f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)')
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests never share the test's app context.
+
+    Flask reuses an app context that is already pushed, so without this every request of a test
+    would share one `g` and one database session (and its tenant scope) with the test and with each
+    other, unlike real requests.
+    """
+
+    host = "localhost"
+
+    def open(self, *args: Any, **kwargs: Any):
+        if args and isinstance(args[0], str):
+            kwargs.setdefault("base_url", f"http://{self.host}")
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+    def session_transaction(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().session_transaction(*args, **kwargs)
+
+
 def _environ(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
     return {
         "APP_ENV": "test",
@@ -97,14 +118,14 @@ def _environ(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
         "PORTAL_DOMAIN": PORTAL_DOMAIN,
         "MAIL_URL": "outbox:",
         "RATELIMIT_STORAGE_URI": os.environ.get("TEST_RATELIMIT_STORAGE_URI", "memory://"),
-        # Each app gets its own counters, so tests never share rate-limit state in Redis.
-        "RATELIMIT_KEY_PREFIX": "test-" + uuid.uuid4().hex,
         **extra,
     }
 
 
 @pytest.fixture(scope="session")
-def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteDatabases | PostgresDatabases]:
+def databases(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SqliteDatabases | PostgresDatabases]:
     from flask_migrate import upgrade
 
     from wsgi import create_app
@@ -133,6 +154,9 @@ def make_app(databases, tmp_path: Path) -> Iterator[Callable[..., Any]]:
         url = databases.fresh()
         instance = tmp_path / f"instance-{len(made)}"
         app = create_app(environ=_environ(url, instance, **env))
+        app.test_client_class = IsolatedClient
+        with app.app_context():
+            limiter.reset()  # no counts carried over from an earlier test (Redis keeps them)
         made.append((app, url))
         return app
 
@@ -164,7 +188,7 @@ def portal_client(app):
 
 def host_client(app, host: str):
     client = app.test_client()
-    client.environ_base["HTTP_HOST"] = host
+    client.host = host
     return client
 
 
@@ -206,6 +230,7 @@ def make_tenant(app):
             language=language,
         )
         db.session.commit()
+        db.session.refresh(owner)  # loaded while its tenant is in scope
         leave_tenant()
         return tenant, owner
 

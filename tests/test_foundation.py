@@ -7,6 +7,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from config import PROJECT_ROOT, ConfigError, load_settings
+from tests.conftest import host_client
 
 
 def test_single_migration_head():
@@ -33,7 +34,9 @@ def test_production_requires_a_secret_key(tmp_path: Path):
     with pytest.raises(ConfigError, match="SECRET_KEY is required"):
         load_settings({"APP_ENV": "production", "INSTANCE_PATH": str(tmp_path)})
     with pytest.raises(ConfigError, match="at least 32"):
-        load_settings({"APP_ENV": "production", "SECRET_KEY": "short", "INSTANCE_PATH": str(tmp_path)})
+        load_settings(
+            {"APP_ENV": "production", "SECRET_KEY": "short", "INSTANCE_PATH": str(tmp_path)}
+        )
 
 
 def test_development_secret_key_is_generated_once_and_kept(tmp_path: Path):
@@ -52,8 +55,12 @@ def test_defaults_and_unknown_environment(tmp_path: Path):
     assert settings["MAIL_URL"] == "outbox:"
     assert settings["SESSION_COOKIE_SECURE"] is False
     production = load_settings(
-        {"APP_ENV": "production", "SECRET_KEY": "k" * 40, "INSTANCE_PATH": str(tmp_path),
-         "DATABASE_URL": "postgresql://db/app"}
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "k" * 40,
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": "postgresql://db/app",
+        }
     )
     assert production["SESSION_COOKIE_SECURE"] is True
     assert production["REMEMBER_COOKIE_SECURE"] is True
@@ -64,16 +71,14 @@ def test_defaults_and_unknown_environment(tmp_path: Path):
 
 def test_health_checks_answer_on_any_host(app):
     for host in ("localhost:8000", "acme.localhost:8000", "10.0.0.5"):
-        client = app.test_client()
-        client.environ_base["HTTP_HOST"] = host
+        client = host_client(app, host)
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").get_data(as_text=True) == "ready\n"
 
 
 def test_readyz_fails_when_the_database_is_unreachable(make_app, tmp_path: Path):
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/db.sqlite")
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = "localhost:8000"
+    client = host_client(app, "localhost:8000")
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 503
 

@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from shared.passwords import MAX_LENGTH
@@ -25,7 +32,10 @@ class SignUpForm(FlaskForm):
     )
     owner_password = PasswordField(
         _l("Password"),
-        validators=[_required, Length(max=MAX_LENGTH, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            _required,
+            Length(max=MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
+        ],
     )
 
 
@@ -42,7 +52,10 @@ class ForgotPasswordForm(FlaskForm):
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
-        validators=[_required, Length(max=MAX_LENGTH, message=_l("Use at most %(max)d characters."))],
+        validators=[
+            _required,
+            Length(max=MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
+        ],
     )
     confirm = PasswordField(
         _l("Type the new password again"),
@@ -58,6 +71,6 @@ class InviteStaffForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[_required, Length(max=254)])
     role = SelectField(
         _l("Role"),
-        choices=[("staff", _l("Staff")), ("owner", _l("Owner"))],
+        choices=[SelectChoice("staff", _l("Staff")), SelectChoice("owner", _l("Owner"))],
         default="staff",
     )

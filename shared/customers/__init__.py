@@ -22,7 +22,9 @@ CLIENT_NUMBER_START = 20000001
 
 
 def _client_number_taken(number: str) -> bool:
-    return db.session.scalar(select(Customer.id).where(Customer.client_number == number)) is not None
+    return (
+        db.session.scalar(select(Customer.id).where(Customer.client_number == number)) is not None
+    )
 
 
 def allocate_client_number() -> str:

@@ -111,7 +111,9 @@ def create_invoice(
         if line.unit_price_cents < 0:
             raise InputError(f"lines.{index}.unit_price", str(_l("A price cannot be negative.")))
         if not 0 <= line.tax_rate_bp <= 10000:
-            raise InputError(f"lines.{index}.tax_rate", str(_l("A tax rate is between 0 and 100%.")))
+            raise InputError(
+                f"lines.{index}.tax_rate", str(_l("A tax rate is between 0 and 100%."))
+            )
         quantity_milli = _quantity_milli(line.quantity, index)
         amount = line_amount(quantity_milli, line.unit_price_cents, line.tax_rate_bp)
         total += amount

@@ -5,8 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, String, Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import UTCDateTime, utcnow
@@ -33,7 +42,9 @@ class Invoice(TenantOwned, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), comment="6 digits starting with 4, or the vendor's.")
+    number: Mapped[str] = mapped_column(
+        String(20), comment="6 digits starting with 4, or the vendor's."
+    )
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
@@ -82,7 +93,9 @@ class InvoiceLine(TenantOwned, db.Model):
         BigInteger, comment="Quantity in thousandths (1.5 hours = 1500)."
     )
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
-    tax_rate_bp: Mapped[int] = mapped_column(default=0, comment="Tax in basis points (8.25% = 825).")
+    tax_rate_bp: Mapped[int] = mapped_column(
+        default=0, comment="Tax in basis points (8.25% = 825)."
+    )
     amount_cents: Mapped[int] = mapped_column(BigInteger, comment="Line total with tax, in cents.")
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines", lazy="raise")
