@@ -26,7 +26,7 @@ install: $(VENV)/.installed compile-translations
 install-test: $(VENV)/.installed-test compile-translations
 
 compile-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d $(TRANSLATIONS)
+	$(BIN)/pybabel --quiet compile -d $(TRANSLATIONS)
 
 migrate: install
 	$(BIN)/flask db upgrade

@@ -28,6 +28,7 @@ from shared.passwords import use_cheap_hashing
 from shared.tenancy import enter_tenant
 from shared.web import safe_next
 from tenants.hosts import BadHost, Side, parse_host, portal_tenant, side_of
+from tenants.models import Tenant
 from tenants.routing import SidedFlask, split_url_maps
 
 
@@ -153,6 +154,12 @@ def register_tenancy(app: SidedFlask) -> None:
             g.side = None
             return render_template("errors/bad_host.html"), 400
         g.side = side_of(raw_host, app.config["CONSOLE_HOST"])
+        if g.side is Side.CONSOLE:
+            # The console host names no tenant; the signed-in staff user does.
+            if current_user.is_authenticated:
+                enter_tenant(current_user.tenant_id)
+                g.tenant = db.session.get(Tenant, current_user.tenant_id)
+            return None
         if g.side is Side.PORTAL:
             tenant = portal_tenant(host, app.config["PORTAL_DOMAIN"])
             if tenant is None:

@@ -81,4 +81,5 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "shared" / "translations"),
         "SHOW_OUTBOX": not production,
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
     }

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` serves the demo with gunicorn on loopback and measures it."""

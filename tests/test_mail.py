@@ -1,0 +1,145 @@
+"""The mailer: an outbox row per email, delivered through a real SMTP server on loopback."""
+
+import email
+import re
+import socket
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from shared.extensions import db
+from shared.mail import deliver
+from shared.mail.models import MailStatus, OutboxMessage
+from tests.conftest import host_client, submit
+from tests.test_vendor_accounts import SIGN_UP
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
+        return "250 OK"
+
+    def text_of(self, index: int = -1) -> str:
+        message = self.messages[index][1]
+        part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+        return part.get_payload(decode=True).decode()
+
+
+def free_port() -> int:
+    # aiosmtpd's Controller cannot take port 0: ask the kernel for a free port first.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def rows() -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).execution_options(all_tenants=True)))
+
+
+def test_sign_up_email_arrives_over_smtp(make_app, smtp_server):
+    controller, inbox = smtp_server
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{controller.port}")
+    with app.app_context():
+        console = host_client(app, "localhost:8000")
+        assert submit(console, "/sign-up", SIGN_UP).status_code == 302
+        [(recipients, message)] = inbox.messages
+        assert recipients == ["hank@globex.test"]
+        assert "Globex Corporation" in message["Subject"]
+        assert message.is_multipart()
+        assert "http://localhost:8000/" in inbox.text_of()
+        [row] = rows()
+        assert row.status is MailStatus.SENT
+        assert row.sent_at is not None
+
+
+def test_a_reset_link_received_by_smtp_works(make_app, smtp_server, make_tenant):
+    controller, inbox = smtp_server
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{controller.port}")
+    with app.app_context():
+        from tests.conftest import PASSWORD
+
+        console = host_client(app, "localhost:8000")
+        submit(console, "/sign-up", {**SIGN_UP, "owner_password": PASSWORD})
+        fresh = host_client(app, "localhost:8000")
+        submit(fresh, "/forgot-password", {"email": "hank@globex.test"})
+        path = re.search(r"http://localhost:8000(/reset-password/\S+)", inbox.text_of()).group(1)
+        response = submit(
+            fresh, path, {"password": "via-smtp-password", "confirm": "via-smtp-password"}
+        )
+        assert response.status_code == 302
+        assert fresh.get("/").status_code == 200
+
+
+def test_mail_is_kept_for_a_retry_when_the_server_is_down(make_app):
+    port = free_port()  # nothing listens here
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{port}")
+    with app.app_context():
+        console = host_client(app, "localhost:8000")
+        # The sign-up itself succeeds: mail goes out after the commit and may fail on its own.
+        assert submit(console, "/sign-up", SIGN_UP).status_code == 302
+        [row] = rows()
+        assert row.status is MailStatus.PENDING
+        assert row.attempts == 1
+        assert "Connection" in row.last_error or "refused" in row.last_error.lower()
+        inbox = Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            assert deliver() == 1
+        finally:
+            controller.stop()
+        assert len(inbox.messages) == 1
+        db.session.expire_all()
+        assert rows()[0].status is MailStatus.SENT
+
+
+def test_no_mail_leaves_when_the_transaction_rolls_back(make_app, smtp_server):
+    controller, inbox = smtp_server
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{controller.port}")
+    with app.app_context():
+        from shared.mail import send_email
+        from shared.tenancy import tenant_scope
+        from tenants.models import Tenant
+
+        tenant = Tenant(slug="acme", name="Acme")
+        db.session.add(tenant)
+        db.session.commit()
+        with tenant_scope(tenant.id):
+            send_email("x@acme.test", "vendor_welcome", "en", tenant=tenant, console_link="/")
+            db.session.rollback()
+        assert inbox.messages == []
+        assert rows() == []
+
+
+def test_the_outbox_is_readable_in_the_console_in_development(app, signed_in_console):
+    page = signed_in_console.get("/outbox").get_data(as_text=True)
+    assert "owner@acme.test" in page
+    [row] = rows()
+    detail = signed_in_console.get(f"/outbox/{row.id}").get_data(as_text=True)
+    assert "Your payment portal for Acme Supply Co. is ready" in detail
+
+
+def test_another_tenants_outbox_message_is_404(app, signed_in_console, make_tenant):
+    make_tenant("globex")
+    theirs = [r for r in rows() if r.to_address == "owner@globex.test"][0]
+    assert signed_in_console.get(f"/outbox/{theirs.id}").status_code == 404
+    assert "owner@globex.test" not in signed_in_console.get("/outbox").get_data(as_text=True)
+
+
+def test_the_outbox_is_hidden_in_production(make_app):
+    app = make_app(APP_ENV="production", SECRET_KEY="p" * 40)
+    assert app.config["SHOW_OUTBOX"] is False
