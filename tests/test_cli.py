@@ -64,9 +64,9 @@ def test_demo_load_is_idempotent(app):
     assert "owner@acme.test / demo-password-1" in first.output
 
     def counts():
-        query = lambda model: (
-            select(func.count()).select_from(model).execution_options(all_tenants=True)
-        )  # noqa: E731
+        def query(model):
+            return select(func.count()).select_from(model).execution_options(all_tenants=True)
+
         return tuple(db.session.scalar(query(m)) for m in (Tenant, Customer, Invoice))
 
     before = counts()
