@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from flask import Response, g, redirect, render_template, request, session
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -24,6 +24,7 @@ from config.logging import configure_logging, log_request
 from migrations.render import render_item
 from shared.extensions import babel, csrf, db, limiter, login_manager, migrate
 from shared.i18n import LANGUAGES, SESSION_KEY, select_locale, supported
+from shared.money import format_money
 from shared.passwords import use_cheap_hashing
 from shared.tenancy import enter_tenant
 from shared.web import safe_next
@@ -245,6 +246,9 @@ def register_errorhandlers(app: SidedFlask) -> None:
 
 def register_templates(app: SidedFlask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["datelong"] = lambda value: format_date(value, "long")
+    app.jinja_env.filters["datemedium"] = lambda value: format_date(value, "medium")
 
     @app.context_processor
     def layout_values() -> dict[str, Any]:

@@ -6,7 +6,14 @@ from flask import g, request, session
 from flask_login import current_user
 
 LANGUAGES = {"en": "English", "es": "Español"}
+# Our vendors bill in US dollars: Spanish speakers there write $45,441.76, as the seeds do.
+LOCALES = {"en": "en_US", "es": "es_US"}
 SESSION_KEY = "lang"
+
+
+def locale_for(language: str | None) -> str:
+    """The formatting locale of a language code (`es` → `es_US`); catalogues fall back to `es`."""
+    return LOCALES.get(supported(language) or "en", "en_US")
 
 
 def supported(code: str | None) -> str | None:
@@ -15,6 +22,10 @@ def supported(code: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    return locale_for(_select_language())
+
+
+def _select_language() -> str:
     """The person's saved choice, then `?lang=`, then this browser's earlier choice, then
     Accept-Language, then the tenant's default."""
     user = current_user if request else None
@@ -29,3 +40,11 @@ def select_locale() -> str:
             return best
     tenant = g.get("tenant")
     return supported(getattr(tenant, "default_language", None)) or "en"
+
+
+def current_language() -> str:
+    """`en` or `es`: the language this request speaks (what we save on users and customers)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return supported(locale.language if locale else None) or "en"

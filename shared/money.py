@@ -25,6 +25,13 @@ def parse_amount(text: str) -> int:
     return cents
 
 
+def format_money(cents: int, currency: str = "USD") -> str:
+    """`$1,234.56` / `1234,56 US$`: in the current request's or email's locale."""
+    from flask_babel import format_currency
+
+    return format_currency(cents_to_decimal(cents), currency)
+
+
 def cents_to_decimal(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from shared.extensions import db, limiter
+from shared.i18n import current_language
 from shared.web import safe_next, show_input_error
 from tenants import staff
 from vendor_console import bp
@@ -43,7 +43,7 @@ def sign_up():
                 slug=form.slug.data,
                 owner_email=form.owner_email.data,
                 owner_password=form.owner_password.data,
-                language=str(get_locale()),
+                language=current_language(),
             )
         except staff.InputError as error:
             show_input_error(form, error)
@@ -89,7 +89,7 @@ def sign_out():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        staff.request_password_reset(form.email.data, str(get_locale()))
+        staff.request_password_reset(form.email.data, current_language())
         db.session.commit()
         return render_template("console/reset_sent.html")
     status = 422 if form.errors else 200
@@ -126,7 +126,7 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         try:
             user = staff.accept_invitation(
-                token, form.name.data, form.password.data, str(get_locale())
+                token, form.name.data, form.password.data, current_language()
             )
         except staff.InputError as error:
             show_input_error(form, error, default_field="password")

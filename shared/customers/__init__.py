@@ -1,30 +1,36 @@
 """Customers of a vendor: the people and businesses invoices are issued to.
 
-Operations take the tenant and the acting user, flush, and leave the commit to the caller.
+Operations act on the tenant in scope, flush, and leave the commit to the caller.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
+from shared.clock import utcnow
 from shared.customers.models import Customer, CustomerKind
 from shared.errors import InputError
 from shared.extensions import db
 from shared.i18n import supported
 from shared.mailbox import normalize_email
 from shared.sequences import next_value
+from shared.tenancy import scoped_get
 
 CLIENT_NUMBER_RE = re.compile(r"^2\d{7}$")
 CLIENT_NUMBER_START = 20000001
+MAX_CC = 5
+_UNSET = object()
 
 
-def _client_number_taken(number: str) -> bool:
-    return (
-        db.session.scalar(select(Customer.id).where(Customer.client_number == number)) is not None
-    )
+def _client_number_taken(number: str, except_id: int | None = None) -> bool:
+    query = select(Customer.id).where(Customer.client_number == number)
+    if except_id is not None:
+        query = query.where(Customer.id != except_id)
+    return db.session.scalar(query) is not None
 
 
 def allocate_client_number() -> str:
@@ -34,6 +40,55 @@ def allocate_client_number() -> str:
             return number
 
 
+def _name(raw: str) -> str:
+    name = " ".join((raw or "").split())
+    if not name:
+        raise InputError("name", str(_l("Enter the customer's name.")))
+    if len(name) > 200:
+        raise InputError("name", str(_l("Use at most %(n)d characters.", n=200)))
+    return name
+
+
+def _client_number(raw: str, except_id: int | None = None) -> str:
+    number = (raw or "").strip()
+    if not CLIENT_NUMBER_RE.match(number):
+        raise InputError(
+            "client_number", str(_l("A client number has 8 digits and starts with 2."))
+        )
+    if _client_number_taken(number, except_id):
+        raise InputError("client_number", str(_l("Another customer has this client number.")))
+    return number
+
+
+def _language(raw: str) -> str:
+    language = supported(raw)
+    if language is None:
+        raise InputError("language", str(_l("Choose English or Spanish.")))
+    return language
+
+
+def _kind(raw: CustomerKind | str) -> CustomerKind:
+    try:
+        return CustomerKind(raw)
+    except ValueError:
+        raise InputError("kind", str(_l("Choose personal or business."))) from None
+
+
+def _phone(raw: str) -> str:
+    phone = " ".join((raw or "").split())
+    if len(phone) > 40 or (phone and not re.fullmatch(r"[0-9+().\- x]{3,40}", phone)):
+        raise InputError("phone", str(_l("Enter a phone number with digits, spaces and + ( ) -.")))
+    return phone
+
+
+def _cc_emails(raw: str | list[str]) -> str:
+    items = raw if isinstance(raw, list) else re.split(r"[,;\s]+", raw or "")
+    emails = [normalize_email(item, "cc_emails") for item in items if item and item.strip()]
+    if len(emails) > MAX_CC:
+        raise InputError("cc_emails", str(_l("Add at most %(n)d more addresses.", n=MAX_CC)))
+    return ", ".join(dict.fromkeys(emails))
+
+
 def create_customer(
     *,
     name: str,
@@ -41,36 +96,86 @@ def create_customer(
     client_number: str | None = None,
     phone: str = "",
     language: str = "en",
-    kind: CustomerKind = CustomerKind.BUSINESS,
+    kind: CustomerKind | str = CustomerKind.BUSINESS,
+    cc_emails: str | list[str] = "",
 ) -> Customer:
-    """A new customer of the tenant in scope."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise InputError("name", str(_l("Enter the customer's name.")))
-    if len(name) > 200:
-        raise InputError("name", str(_l("Use at most %(n)d characters.", n=200)))
-    email = normalize_email(email)
-    lang = supported(language)
-    if lang is None:
-        raise InputError("language", str(_l("Choose English or Spanish.")))
-    if client_number:
-        client_number = client_number.strip()
-        if not CLIENT_NUMBER_RE.match(client_number):
-            raise InputError(
-                "client_number", str(_l("A client number has 8 digits and starts with 2."))
-            )
-        if _client_number_taken(client_number):
-            raise InputError("client_number", str(_l("Another customer has this client number.")))
-    else:
-        client_number = allocate_client_number()
+    """A new customer of the tenant in scope; the client number is allocated unless given."""
     customer = Customer(
-        name=name,
-        email=email,
-        client_number=client_number,
-        phone=(phone or "").strip()[:40],
-        language=lang,
-        kind=kind,
+        name=_name(name),
+        email=normalize_email(email),
+        phone=_phone(phone),
+        language=_language(language),
+        kind=_kind(kind),
+        cc_emails=_cc_emails(cc_emails),
+        client_number=_client_number(client_number) if client_number else "",
     )
+    if not customer.client_number:
+        customer.client_number = allocate_client_number()
     db.session.add(customer)
     db.session.flush()
     return customer
+
+
+def update_customer(customer: Customer, **changes: object) -> Customer:
+    """Change some of a customer's fields; unknown fields are refused."""
+    validators = {
+        "name": _name,
+        "email": normalize_email,
+        "phone": _phone,
+        "language": _language,
+        "kind": _kind,
+        "cc_emails": _cc_emails,
+        "client_number": lambda raw: _client_number(raw, except_id=customer.id),
+    }
+    for field, value in changes.items():
+        if field not in validators:
+            raise InputError(field, str(_l("This field cannot be changed.")))
+        setattr(customer, field, validators[field](value))
+    db.session.flush()
+    return customer
+
+
+def archive_customer(customer: Customer) -> None:
+    """Hide a customer from lists and new invoices; their invoices and history stay."""
+    if customer.archived_at is None:
+        customer.archived_at = utcnow()
+
+
+def restore_customer(customer: Customer) -> None:
+    customer.archived_at = None
+
+
+def get_customer(customer_id: int) -> Customer | None:
+    return scoped_get(Customer, customer_id)
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    customers: list[Customer]
+    total: int
+
+
+def find_customers(
+    query: str = "", *, archived: bool = False, limit: int = 50, offset: int = 0
+) -> CustomerPage:
+    """Customers of the tenant in scope matching `query` (name, email or client number)."""
+    conditions = [Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)]
+    text = " ".join((query or "").split())[:100]
+    if text:
+        like = f"%{text.lower().replace('%', '').replace('_', '')}%"
+        conditions.append(
+            or_(
+                func.lower(Customer.name).like(like),
+                func.lower(Customer.email).like(like),
+                Customer.client_number.like(like),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(Customer).where(*conditions))
+    customers = db.session.scalars(
+        select(Customer)
+        .where(*conditions)
+        .order_by(Customer.name, Customer.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return CustomerPage(list(customers), total or 0)

@@ -31,6 +31,9 @@ class Customer(TenantOwned, db.Model):
     )
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), comment="Where invoices are sent.")
+    cc_emails: Mapped[str] = mapped_column(
+        String(1300), default="", comment="More addresses invoices go to, comma-separated."
+    )
     phone: Mapped[str] = mapped_column(String(40), default="")
     language: Mapped[str] = mapped_column(String(5), default="en", comment="en or es.")
     kind: Mapped[CustomerKind] = mapped_column(
@@ -47,3 +50,7 @@ class Customer(TenantOwned, db.Model):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def recipients(self) -> list[str]:
+        return [self.email, *(e.strip() for e in self.cc_emails.split(",") if e.strip())]

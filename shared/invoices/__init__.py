@@ -1,5 +1,6 @@
 """Invoices a vendor issues to its customers: numbering, lines, totals and status.
 
+`draft → open → partially_paid → paid`, or `void` with a reason; only a draft can be edited.
 Operations act on the tenant in scope, flush, and leave the commit to the caller.
 """
 
@@ -7,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
 
+from shared.clock import utcnow
 from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.extensions import db
@@ -23,6 +25,8 @@ from shared.tenancy import scoped_get
 INVOICE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 INVOICE_NUMBER_START = 400001
 MAX_LINES = 200
+MAX_LINE_CENTS = 10**11  # $1 billion a line
+OPEN_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,11 @@ def line_amount(quantity_milli: int, unit_price_cents: int, tax_rate_bp: int) ->
     return int(net + tax)
 
 
-def _number_taken(number: str) -> bool:
-    return db.session.scalar(select(Invoice.id).where(Invoice.number == number)) is not None
+def _number_taken(number: str, except_id: int | None = None) -> bool:
+    query = select(Invoice.id).where(Invoice.number == number)
+    if except_id is not None:
+        query = query.where(Invoice.id != except_id)
+    return db.session.scalar(query) is not None
 
 
 def allocate_invoice_number() -> str:
@@ -53,13 +60,77 @@ def allocate_invoice_number() -> str:
             return number
 
 
+def _checked_number(number: str, except_id: int | None = None) -> str:
+    number = number.strip()
+    if not INVOICE_NUMBER_RE.match(number):
+        raise InputError("number", str(_l("Use up to 20 letters, digits and hyphens.")))
+    if _number_taken(number, except_id):
+        raise InputError("number", str(_l("Another invoice has this number.")))
+    return number
+
+
+def _checked_customer(customer_id: int) -> Customer:
+    customer = scoped_get(Customer, customer_id)
+    if customer is None or customer.archived_at is not None:
+        raise InputError("customer_id", str(_l("Choose one of your customers.")))
+    return customer
+
+
+def _checked_dates(issue_date: date, due_date: date) -> None:
+    if due_date < issue_date:
+        raise InputError("due_date", str(_l("The due date cannot be before the issue date.")))
+
+
 def _quantity_milli(quantity: Decimal, index: int) -> int:
-    if not quantity.is_finite() or quantity <= 0 or quantity.as_tuple().exponent < -3:
+    exponent = quantity.as_tuple().exponent
+    if not quantity.is_finite() or quantity <= 0 or not isinstance(exponent, int) or exponent < -3:
         raise InputError(
             f"lines.{index}.quantity",
             str(_l("A quantity is a positive number with at most 3 decimals.")),
         )
+    if quantity > 10**9:
+        raise InputError(f"lines.{index}.quantity", str(_l("This quantity is too large.")))
     return int(quantity * 1000)
+
+
+def _build_lines(invoice: Invoice, lines: list[LineInput]) -> int:
+    """Add the lines to a flushed invoice; returns the total in cents."""
+    if not lines:
+        raise InputError("lines", str(_l("Add at least one line.")))
+    if len(lines) > MAX_LINES:
+        raise InputError("lines", str(_l("An invoice has at most %(n)d lines.", n=MAX_LINES)))
+    total = 0
+    for index, line in enumerate(lines):
+        description = " ".join((line.description or "").split())
+        if not description:
+            raise InputError(f"lines.{index}.description", str(_l("Describe the line.")))
+        if len(description) > 500:
+            raise InputError(
+                f"lines.{index}.description", str(_l("Use at most %(n)d characters.", n=500))
+            )
+        if line.unit_price_cents < 0:
+            raise InputError(f"lines.{index}.unit_price", str(_l("A price cannot be negative.")))
+        if not 0 <= line.tax_rate_bp <= 10000:
+            raise InputError(
+                f"lines.{index}.tax_rate", str(_l("A tax rate is between 0 and 100%."))
+            )
+        quantity_milli = _quantity_milli(line.quantity, index)
+        amount = line_amount(quantity_milli, line.unit_price_cents, line.tax_rate_bp)
+        if amount > MAX_LINE_CENTS:
+            raise InputError(f"lines.{index}.unit_price", str(_l("This amount is too large.")))
+        total += amount
+        db.session.add(
+            InvoiceLine(
+                invoice_id=invoice.id,
+                position=index,
+                description=description,
+                quantity_milli=quantity_milli,
+                unit_price_cents=line.unit_price_cents,
+                tax_rate_bp=line.tax_rate_bp,
+                amount_cents=amount,
+            )
+        )
+    return total
 
 
 def create_invoice(
@@ -73,62 +144,52 @@ def create_invoice(
     terms: str = "",
     notes: str = "",
 ) -> Invoice:
-    """A draft invoice of the tenant in scope."""
-    customer = scoped_get(Customer, customer_id)
-    if customer is None or customer.archived_at is not None:
-        raise InputError("customer_id", str(_l("Choose one of your customers.")))
-    if due_date < issue_date:
-        raise InputError("due_date", str(_l("The due date cannot be before the issue date.")))
-    if not lines:
-        raise InputError("lines", str(_l("Add at least one line.")))
-    if len(lines) > MAX_LINES:
-        raise InputError("lines", str(_l("An invoice has at most %(n)d lines.", n=MAX_LINES)))
-    if number:
-        number = number.strip()
-        if not INVOICE_NUMBER_RE.match(number):
-            raise InputError("number", str(_l("Use up to 20 letters, digits and hyphens.")))
-        if _number_taken(number):
-            raise InputError("number", str(_l("Another invoice has this number.")))
-    else:
-        number = allocate_invoice_number()
+    """A draft invoice of the tenant in scope; the number is allocated unless given."""
+    customer = _checked_customer(customer_id)
+    _checked_dates(issue_date, due_date)
     invoice = Invoice(
-        number=number,
+        number=_checked_number(number) if number else allocate_invoice_number(),
         customer_id=customer.id,
         issue_date=issue_date,
         due_date=due_date,
         electronic=electronic,
-        terms=terms.strip()[:60],
-        notes=notes.strip()[:5000],
+        terms=(terms or "").strip()[:60],
+        notes=(notes or "").strip()[:5000],
         total_cents=0,
     )
     db.session.add(invoice)
     db.session.flush()
-    total = 0
-    for index, line in enumerate(lines):
-        description = " ".join((line.description or "").split())
-        if not description:
-            raise InputError(f"lines.{index}.description", str(_l("Describe the line.")))
-        if line.unit_price_cents < 0:
-            raise InputError(f"lines.{index}.unit_price", str(_l("A price cannot be negative.")))
-        if not 0 <= line.tax_rate_bp <= 10000:
-            raise InputError(
-                f"lines.{index}.tax_rate", str(_l("A tax rate is between 0 and 100%."))
-            )
-        quantity_milli = _quantity_milli(line.quantity, index)
-        amount = line_amount(quantity_milli, line.unit_price_cents, line.tax_rate_bp)
-        total += amount
-        db.session.add(
-            InvoiceLine(
-                invoice_id=invoice.id,
-                position=index,
-                description=description[:500],
-                quantity_milli=quantity_milli,
-                unit_price_cents=line.unit_price_cents,
-                tax_rate_bp=line.tax_rate_bp,
-                amount_cents=amount,
-            )
-        )
-    invoice.total_cents = total
+    invoice.total_cents = _build_lines(invoice, lines)
+    db.session.flush()
+    return invoice
+
+
+def update_draft(
+    invoice: Invoice,
+    *,
+    customer_id: int,
+    issue_date: date,
+    due_date: date,
+    lines: list[LineInput],
+    number: str | None = None,
+    electronic: bool = True,
+    terms: str = "",
+    notes: str = "",
+) -> Invoice:
+    """Replace a draft's fields and lines; an issued invoice cannot change."""
+    if not invoice.editable:
+        raise InputError("status", str(_l("Only a draft can be edited.")))
+    invoice.customer_id = _checked_customer(customer_id).id
+    _checked_dates(issue_date, due_date)
+    if number and number.strip() != invoice.number:
+        invoice.number = _checked_number(number, except_id=invoice.id)
+    invoice.issue_date, invoice.due_date = issue_date, due_date
+    invoice.electronic = electronic
+    invoice.terms = (terms or "").strip()[:60]
+    invoice.notes = (notes or "").strip()[:5000]
+    db.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    invoice.total_cents = _build_lines(invoice, lines)
+    invoice.updated_at = utcnow()
     db.session.flush()
     return invoice
 
@@ -138,3 +199,86 @@ def open_invoice(invoice: Invoice) -> None:
     if invoice.status is not InvoiceStatus.DRAFT:
         raise InputError("status", str(_l("Only a draft can be issued.")))
     invoice.status = InvoiceStatus.OPEN
+    invoice.updated_at = utcnow()
+
+
+def void_invoice(invoice: Invoice, reason: str) -> None:
+    """Cancel an invoice nothing has been paid on, keeping the reason."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InputError("reason", str(_l("Say why the invoice is void.")))
+    if len(reason) > 500:
+        raise InputError("reason", str(_l("Use at most %(n)d characters.", n=500)))
+    if invoice.status is InvoiceStatus.VOID:
+        raise InputError("status", str(_l("This invoice is already void.")))
+    if invoice.paid_cents > 0 or invoice.status in (
+        InvoiceStatus.PAID,
+        InvoiceStatus.PARTIALLY_PAID,
+    ):
+        raise InputError("status", str(_l("An invoice with payments cannot be voided.")))
+    invoice.status = InvoiceStatus.VOID
+    invoice.void_reason = reason
+    invoice.updated_at = utcnow()
+
+
+def get_invoice(invoice_id: int) -> Invoice | None:
+    return scoped_get(Invoice, invoice_id)
+
+
+def lines_of(invoice: Invoice) -> list[InvoiceLine]:
+    return list(
+        db.session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice.id)
+            .order_by(InvoiceLine.position)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    status: InvoiceStatus | None = None
+    customer_id: int | None = None
+    updated_since: datetime | None = None
+    overdue_on: date | None = None  # open invoices whose due date is before this day
+    query: str = ""
+
+
+def invoice_query(filters: InvoiceFilter):
+    """A SELECT of (Invoice, Customer) rows for the tenant in scope, newest first."""
+    query = select(Invoice, Customer).join(Customer, Customer.id == Invoice.customer_id)
+    if filters.status is not None:
+        query = query.where(Invoice.status == filters.status)
+    if filters.customer_id is not None:
+        query = query.where(Invoice.customer_id == filters.customer_id)
+    if filters.updated_since is not None:
+        query = query.where(Invoice.updated_at >= filters.updated_since)
+    if filters.overdue_on is not None:
+        query = query.where(
+            Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < filters.overdue_on
+        )
+    text = " ".join((filters.query or "").split())[:100]
+    if text:
+        like = f"%{text.lower().replace('%', '').replace('_', '')}%"
+        query = query.where(or_(Invoice.number.like(like), func.lower(Customer.name).like(like)))
+    return query.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+
+
+@dataclass(frozen=True)
+class Totals:
+    outstanding_cents: int
+    overdue_cents: int
+    open_count: int
+
+
+def receivable_totals(today: date) -> Totals:
+    """What the tenant in scope is owed, and how much of it is past due."""
+    owed = Invoice.total_cents + Invoice.late_fee_cents - Invoice.paid_cents
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(owed), 0),
+            func.coalesce(func.sum(owed).filter(Invoice.due_date < today), 0),
+            func.count(),
+        ).where(Invoice.status.in_(OPEN_STATUSES))
+    ).one()
+    return Totals(int(row[0]), int(row[1]), int(row[2]))

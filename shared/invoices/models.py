@@ -37,8 +37,13 @@ class Invoice(TenantOwned, db.Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "number"),
         Index("ix_invoices_tenant_id_customer_id_status", "tenant_id", "customer_id", "status"),
+        Index("ix_invoices_tenant_id_status_due_date", "tenant_id", "status", "due_date"),
+        Index("ix_invoices_tenant_id_updated_at", "tenant_id", "updated_at"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
+        CheckConstraint("late_fee_cents >= 0", name="late_fee_not_negative"),
+        CheckConstraint("paid_cents >= 0", name="paid_not_negative"),
+        CheckConstraint("paid_cents <= total_cents + late_fee_cents", name="never_overpaid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,12 +70,35 @@ class Invoice(TenantOwned, db.Model):
     )
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     total_cents: Mapped[int] = mapped_column(BigInteger, comment="Sum of the lines, tax included.")
+    late_fee_cents: Mapped[int] = mapped_column(
+        BigInteger, default=0, comment="Late fees assessed so far (by the late-fee job)."
+    )
+    paid_cents: Mapped[int] = mapped_column(
+        BigInteger,
+        default=0,
+        comment="Allocated by payments that are scheduled, in flight or settled.",
+    )
     notes: Mapped[str] = mapped_column(Text, default="")
     void_reason: Mapped[str] = mapped_column(String(500), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="Last emailed to the customer."
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship(lazy="raise")
+
+    @property
+    def balance_cents(self) -> int:
+        """What is still owed: total plus late fees, less what payments cover."""
+        if self.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+            return 0
+        return self.total_cents + self.late_fee_cents - self.paid_cents
+
+    @property
+    def editable(self) -> bool:
+        return self.status is InvoiceStatus.DRAFT
+
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", lazy="raise", order_by="InvoiceLine.position"
     )

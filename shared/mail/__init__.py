@@ -7,25 +7,40 @@ SMTP backend delivers them right after the commit; a row that fails stays `pendi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from shared.extensions import db
+from shared.i18n import locale_for
 from shared.mail.backends import backend_for
-from shared.mail.models import MailStatus, OutboxMessage
+from shared.mail.models import MailStatus, OutboxAttachment, OutboxMessage
 from shared.tenancy import tenant_scope
 
 _PENDING = "mail_pending_ids"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
 def send_email(
-    to: str, template: str, language: str, *, subject_context: dict | None = None, **context: object
+    to: str,
+    template: str,
+    language: str,
+    *,
+    attachments: list[Attachment] | None = None,
+    **context: object,
 ) -> OutboxMessage:
     """Render `mail/<template>.{subject,txt,html}` for one recipient and queue it with this transaction."""
     backend = backend_for(current_app.config["MAIL_URL"])
-    with force_locale(language):
+    with force_locale(locale_for(language)):
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
@@ -38,6 +53,10 @@ def send_email(
         template=template,
         language=language,
         status=MailStatus.PENDING if backend.delivers else MailStatus.KEPT,
+        attachments=[
+            OutboxAttachment(filename=a.filename, content_type=a.content_type, content=a.content)
+            for a in attachments or []
+        ],
     )
     db.session.add(message)
     # Flushed now, while the tenant that sends it is in scope (the CLI and jobs scope in blocks).

@@ -33,6 +33,11 @@ def as_mime(message: OutboxMessage) -> EmailMessage:
     mime["Message-ID"] = make_msgid(domain="arportal")
     mime.set_content(message.text_body)
     mime.add_alternative(message.html_body, subtype="html")
+    for attachment in message.attachments:
+        maintype, _slash, subtype = attachment.content_type.partition("/")
+        mime.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return mime
 
 

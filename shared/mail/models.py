@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import UTCDateTime, utcnow
 from shared.extensions import db
@@ -45,8 +45,26 @@ class OutboxMessage(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    attachments: Mapped[list[OutboxAttachment]] = relationship(
+        order_by="OutboxAttachment.id", cascade="all, delete-orphan"
+    )
+
     def mark_sent(self) -> None:
         self.status = MailStatus.SENT
         self.attempts += 1
         self.sent_at = utcnow()
         self.last_error = None
+
+
+class OutboxAttachment(TenantOwned, db.Model):
+    """A file sent with an email (an invoice PDF), kept with the message."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
