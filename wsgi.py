@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, g, redirect, render_template, request, session
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -249,6 +250,10 @@ def register_templates(app: SidedFlask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datelong"] = lambda value: format_date(value, "long")
     app.jinja_env.filters["datemedium"] = lambda value: format_date(value, "medium")
+    app.jinja_env.filters["quantity"] = lambda milli: format_decimal(Decimal(milli) / 1000)
+    app.jinja_env.filters["percent_bp"] = lambda bp: format_percent(
+        Decimal(bp) / 10000, "#,##0.##%"
+    )
 
     @app.context_processor
     def layout_values() -> dict[str, Any]:

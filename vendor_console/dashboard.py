@@ -1,8 +1,12 @@
-"""The console's home page."""
+"""The console's home page: what the vendor is owed, and where customers pay."""
+
+from datetime import date
 
 from flask import current_app, g, render_template
 from flask_login import login_required
 
+from shared.extensions import db
+from shared.invoices import InvoiceFilter, invoice_query, receivable_totals
 from tenants.hosts import portal_host
 from tenants.routing import portal_url
 from vendor_console import bp
@@ -11,7 +15,16 @@ from vendor_console import bp
 @bp.route("/")
 @login_required
 def home():
+    today = date.today()
     link = portal_url(
         current_app, portal_host(g.tenant, current_app.config["PORTAL_DOMAIN"]), "portal.home"
     )
-    return render_template("console/home.html", portal_link=link)
+    recent = db.session.execute(invoice_query(InvoiceFilter()).limit(10)).all()
+    return render_template(
+        "console/home.html",
+        portal_link=link,
+        totals=receivable_totals(today),
+        collected_this_month=0,  # payments arrive with the payments issue
+        recent=recent,
+        today=today,
+    )

@@ -2,19 +2,26 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     PasswordField,
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from shared.passwords import MAX_LENGTH
 
 _required = DataRequired(message=_l("This field is required."))
+_present = InputRequired(message=_l("This field is required."))
 
 
 class SignUpForm(FlaskForm):
@@ -74,3 +81,57 @@ class InviteStaffForm(FlaskForm):
         choices=[SelectChoice("staff", _l("Staff")), SelectChoice("owner", _l("Owner"))],
         default="staff",
     )
+
+
+_length = lambda n: Length(max=n, message=_l("Use at most %(max)d characters."))  # noqa: E731
+
+
+class CustomerForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[_required, _length(200)])
+    email = EmailField(_l("Email"), validators=[_required, _length(254)])
+    cc_emails = StringField(_l("More email addresses (optional)"), validators=[_length(1300)])
+    phone = StringField(_l("Phone"), validators=[_length(40)])
+    client_number = StringField(_l("Client number"), validators=[_length(8)])
+    language = SelectField(
+        _l("Language"),
+        choices=[SelectChoice("en", "English"), SelectChoice("es", "Español")],
+        default="en",
+    )
+    kind = SelectField(
+        _l("Account type"),
+        choices=[
+            SelectChoice("business", _l("Business")),
+            SelectChoice("personal", _l("Personal")),
+        ],
+        default="business",
+    )
+
+
+class LineForm(Form):
+    # A sub-form of InvoiceForm: CSRF is the parent's.
+    description = StringField(_l("Description"), validators=[_length(500)])
+    quantity = StringField(_l("Quantity"), validators=[_length(20)], default="1")
+    unit_price = StringField(_l("Unit price"), validators=[_length(20)])
+    tax_rate = StringField(_l("Tax %"), validators=[_length(10)], default="0")
+
+
+class InvoiceForm(FlaskForm):
+    customer_id = SelectField(_l("Customer"), coerce=str, validators=[_required])
+    number = StringField(_l("Invoice number"), validators=[_length(20)])
+    # InputRequired, not DataRequired: a badly written date keeps its own "not a valid date" message.
+    issue_date = DateField(_l("Invoice date"), validators=[_present])
+    due_date = DateField(_l("Due date"), validators=[_present])
+    terms = StringField(_l("Terms"), validators=[_length(60)])
+    electronic = BooleanField(
+        _l("Electronic invoice (customers can download the PDF)"), default=True
+    )
+    notes = TextAreaField(_l("Notes"), validators=[_length(5000)])
+    lines = FieldList(FormField(LineForm), min_entries=3, max_entries=200)
+
+
+class VoidForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[_required, _length(500)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[_required])

@@ -127,10 +127,14 @@ def update_customer(customer: Customer, **changes: object) -> Customer:
         "cc_emails": _cc_emails,
         "client_number": lambda raw: _client_number(raw, except_id=customer.id),
     }
+    checked = {}
     for field, value in changes.items():
         if field not in validators:
             raise InputError(field, str(_l("This field cannot be changed.")))
-        setattr(customer, field, validators[field](value))
+        checked[field] = validators[field](value)
+    # Nothing changes until every field passed.
+    for field, value in checked.items():
+        setattr(customer, field, value)
     db.session.flush()
     return customer
 

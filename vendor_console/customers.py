@@ -1,0 +1,139 @@
+"""Console pages for customers: list and search, create, edit, archive, CSV import."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from shared.csv_import import CsvError
+from shared.customers import (
+    archive_customer,
+    create_customer,
+    find_customers,
+    get_customer,
+    restore_customer,
+    update_customer,
+)
+from shared.customers.imports import import_customers
+from shared.errors import InputError
+from shared.extensions import db
+from shared.invoices.models import Invoice
+from shared.web import page_number, show_input_error
+from vendor_console import bp
+from vendor_console.forms import CustomerForm, ImportForm
+
+PAGE_SIZE = 50
+
+
+def _fields(form: CustomerForm) -> dict[str, object]:
+    return {
+        "name": form.name.data,
+        "email": form.email.data,
+        "cc_emails": form.cc_emails.data or "",
+        "phone": form.phone.data or "",
+        "language": form.language.data,
+        "kind": form.kind.data,
+    }
+
+
+@bp.route("/customers")
+@login_required
+def customers():
+    query = request.args.get("q", "")[:100]
+    archived = request.args.get("archived") == "1"
+    page = page_number(request.args.get("page"))
+    result = find_customers(
+        query, archived=archived, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    return render_template(
+        "console/customers.html",
+        customers=result.customers,
+        total=result.total,
+        query=query,
+        archived=archived,
+        page=page,
+        pages=max(1, -(-result.total // PAGE_SIZE)),
+    )
+
+
+@bp.route("/customers/new", methods=["GET", "POST"])
+@login_required
+def new_customer():
+    form = CustomerForm()
+    if form.validate_on_submit():
+        try:
+            customer = create_customer(
+                **_fields(form), client_number=form.client_number.data or None
+            )
+        except InputError as error:
+            show_input_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Customer %(name)s added.", name=customer.name), "success")
+            return redirect(url_for("console.customer", customer_id=customer.id))
+    return render_template("console/customer_form.html", form=form, customer=None), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/customers/<int:customer_id>", methods=["GET", "POST"])
+@login_required
+def customer(customer_id: int):
+    customer = get_customer(customer_id) or abort(404)
+    form = CustomerForm(obj=customer)
+    if form.validate_on_submit():
+        try:
+            update_customer(customer, **_fields(form), client_number=form.client_number.data)
+        except InputError as error:
+            show_input_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("console.customer", customer_id=customer.id))
+    invoices = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.customer_id == customer.id)
+        .order_by(Invoice.issue_date.desc())
+        .limit(100)
+    ).all()
+    return render_template(
+        "console/customer_form.html", form=form, customer=customer, invoices=invoices
+    ), (422 if form.errors else 200)
+
+
+@bp.post("/customers/<int:customer_id>/archive")
+@login_required
+def archive(customer_id: int):
+    customer = get_customer(customer_id) or abort(404)
+    if request.form.get("restore"):
+        restore_customer(customer)
+        flash(_("%(name)s is active again.", name=customer.name), "success")
+    else:
+        archive_customer(customer)
+        flash(_("%(name)s is archived. Their invoices are kept.", name=customer.name), "success")
+    db.session.commit()
+    return redirect(url_for("console.customer", customer_id=customer.id))
+
+
+@bp.route("/customers/import", methods=["GET", "POST"])
+@login_required
+def import_customers_page():
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = import_customers(form.file.data.read())
+        except CsvError as error:
+            show_input_error(form, error)
+        else:
+            if result.ok:
+                db.session.commit()
+                flash(_("%(n)d customers imported.", n=result.imported), "success")
+                return redirect(url_for("console.customers"))
+            db.session.rollback()
+    failed = bool(form.errors or (result and not result.ok))
+    return render_template("console/import.html", form=form, result=result, kind="customers"), (
+        422 if failed else 200
+    )
