@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -16,6 +17,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
@@ -23,11 +25,41 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 MAX_SECONDS = 20.0
 
 SCENARIOS = [
-    ("health check", "localhost", "/healthz"),
-    ("portal home (acme)", "acme.localhost", "/"),
-    ("console sign-in page", "localhost", "/sign-in"),
-    ("unknown host (neutral 404)", "nobody.localhost", "/"),
+    ("health check", "localhost", "/healthz", "anonymous"),
+    ("portal home (acme)", "acme.localhost", "/", "anonymous"),
+    ("console sign-in page", "localhost", "/sign-in", "anonymous"),
+    ("unknown host (neutral 404)", "nobody.localhost", "/", "anonymous"),
+    ("console invoice list, 50 of 1,006", "localhost", "/invoices", "staff"),
+    ("console dashboard", "localhost", "/", "staff"),
+    ("portal open invoices (1,002 rows)", "acme.localhost", "/invoices", "payer"),
 ]
+EXTRA_INVOICES = 1000
+
+SEED = """
+from datetime import date, timedelta
+from decimal import Decimal
+from sqlalchemy import select
+from wsgi import create_app
+from shared.extensions import db
+from shared.customers.models import Customer
+from shared.invoices import LineInput, create_invoice, open_invoice
+from shared.pay_links import make_token
+from shared.tenancy import enter_tenant
+from tenants.models import Tenant
+app = create_app()
+with app.app_context():
+    tenant = db.session.scalars(select(Tenant).where(Tenant.slug == "acme")).one()
+    enter_tenant(tenant.id)
+    customer = db.session.scalars(select(Customer).where(Customer.client_number == "20000101")).one()
+    today = date.today()
+    for i in range(%(count)d):
+        invoice = create_invoice(customer_id=customer.id, issue_date=today - timedelta(days=i %% 90),
+                                 due_date=today + timedelta(days=30 - i %% 90),
+                                 lines=[LineInput("Bench line", Decimal("1"), 10000 + i)])
+        open_invoice(invoice)
+    db.session.commit()
+    print(make_token(tenant.id, customer.id, today + timedelta(days=30)))
+"""
 
 
 def free_port() -> int:
@@ -36,19 +68,67 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def one_request(port: int, host: str, path: str) -> float:
+def one_request(port: int, host: str, path: str, cookie: str = "") -> float:
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", path, headers={"Host": f"{host}:{port}"})
+    headers = {"Host": f"{host}:{port}"}
+    if cookie:
+        headers["Cookie"] = cookie
+    conn.request("GET", path, headers=headers)
     response = conn.getresponse()
     response.read()
     conn.close()
-    if response.status >= 500:
+    if response.status >= 400 and "nobody" not in host:
         raise RuntimeError(f"{host}{path}: {response.status}")
     return time.perf_counter() - started
 
 
-def run(port: int, host: str, path: str) -> tuple[float, float, float, int]:
+def _session_cookie(response: http.client.HTTPResponse) -> str:
+    for header in response.headers.get_all("Set-Cookie") or []:
+        if header.startswith("session="):
+            return header.split(";", 1)[0]
+    raise RuntimeError("no session cookie")
+
+
+def staff_cookie(port: int) -> str:
+    """Sign in as the demo owner the way a browser does: form, CSRF token, post."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/sign-in", headers={"Host": f"localhost:{port}"})
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = _session_cookie(response)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    body = urlencode(
+        {"csrf_token": token.group(1), "email": "owner@acme.test", "password": "demo-password-1"}
+    )
+    conn.request(
+        "POST",
+        "/sign-in",
+        body=body,
+        headers={
+            "Host": f"localhost:{port}",
+            "Cookie": cookie,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    response = conn.getresponse()
+    response.read()
+    if response.status != 302:
+        raise RuntimeError(f"sign-in failed: {response.status}")
+    return _session_cookie(response)
+
+
+def payer_cookie(port: int, token: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", f"/pay/{token}", headers={"Host": f"acme.localhost:{port}"})
+    response = conn.getresponse()
+    response.read()
+    return _session_cookie(response)
+
+
+def run(port: int, host: str, path: str, cookie: str) -> tuple[float, float, float, int]:
     deadline = time.perf_counter() + MAX_SECONDS
     latencies: list[float] = []
 
@@ -57,11 +137,11 @@ def run(port: int, host: str, path: str) -> tuple[float, float, float, int]:
         for _ in range(count):
             if time.perf_counter() > deadline:
                 break
-            mine.append(one_request(port, host, path))
+            mine.append(one_request(port, host, path, cookie))
         return mine
 
     for _ in range(20):  # warm up
-        one_request(port, host, path)
+        one_request(port, host, path, cookie)
     started = time.perf_counter()
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         for result in pool.map(worker, [REQUESTS // CONCURRENCY] * CONCURRENCY):
@@ -87,6 +167,16 @@ def main() -> int:
             [*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
         )
         subprocess.run([*flask, "demo", "load"], env=env, cwd=ROOT, check=True, capture_output=True)
+        seeded = subprocess.run(
+            [sys.executable, "-c", SEED % {"count": EXTRA_INVOICES}],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        pay_token = seeded.stdout.strip().splitlines()[-1]
+        log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115 - closed in finally
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -99,7 +189,7 @@ def main() -> int:
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
         )
         try:
             for _ in range(100):
@@ -112,13 +202,23 @@ def main() -> int:
                 f"gunicorn, {os.environ.get('WEB_CONCURRENCY', '2')} sync workers, "
                 f"{CONCURRENCY} client threads, up to {REQUESTS} requests per scenario"
             )
-            print(f"{'scenario':32} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'n':>6}")
-            for name, host, path in SCENARIOS:
-                rate, p50, p95, count = run(port, host, path)
-                print(f"{name:32} {rate:8.0f} {p50:8.1f} {p95:8.1f} {count:6d}")
+            print(f"{'scenario':36} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'n':>6}")
+            cookies = {
+                "anonymous": "",
+                "staff": staff_cookie(port),
+                "payer": payer_cookie(port, pay_token),
+            }
+            for name, host, path, who in SCENARIOS:
+                rate, p50, p95, count = run(port, host, path, cookies[who])
+                print(f"{name:36} {rate:8.0f} {p50:8.1f} {p95:8.1f} {count:6d}")
+        except Exception:
+            log.flush()
+            print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)
+            raise
         finally:
             server.terminate()
             server.wait(timeout=10)
+            log.close()
     return 0
 
 

@@ -284,10 +284,15 @@ def test_invoice_list_query_count_does_not_grow(
     add(2)
     with count_queries() as few:
         signed_in_console.get("/invoices")
-    add(40)
+    add(70)
     with count_queries() as many:
-        signed_in_console.get("/invoices")
+        first_page = signed_in_console.get("/invoices")
     assert many.count == few.count
+    # 72 invoices: two pages, and the second one works too.
+    assert "Page 1 of 2" in first_page.get_data(as_text=True)
+    second = signed_in_console.get("/invoices?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in second
+    assert second.count('<a href="/invoices/') == 22
 
 
 def test_import_invoices(app, signed_in_console, acme_customer):
