@@ -143,3 +143,57 @@ def test_another_tenants_outbox_message_is_404(app, signed_in_console, make_tena
 def test_the_outbox_is_hidden_in_production(make_app):
     app = make_app(APP_ENV="production", SECRET_KEY="p" * 40)
     assert app.config["SHOW_OUTBOX"] is False
+
+
+@pytest.fixture
+def moto_server(monkeypatch):
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def test_mail_through_ses_on_a_loopback_server(make_app, moto_server):
+    import boto3
+
+    endpoint = moto_server
+    ses = boto3.client("ses", region_name="us-east-1", endpoint_url=endpoint)
+    ses.verify_email_identity(EmailAddress="no-reply@arportal.test")
+    app = make_app(
+        MAIL_URL=f"ses://us-east-1?endpoint_url={endpoint}",
+        MAIL_FROM="AR Portal <no-reply@arportal.test>",
+    )
+    with app.app_context():
+        console = host_client(app, "localhost:8000")
+        assert submit(console, "/sign-up", SIGN_UP).status_code == 302
+        [row] = rows()
+        assert row.status is MailStatus.SENT
+    # What SES accepted, read back from the server's own state.
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    assert len(sent) == 1
+    assert sent[0].destinations == ["hank@globex.test"]
+    assert sent[0].source == "AR Portal <no-reply@arportal.test>"
+    assert "Globex Corporation" in email.message_from_string(sent[0].raw_data)["Subject"]
+
+
+def test_ses_refusal_leaves_the_mail_pending(make_app, moto_server):
+    # The sender was never verified: SES refuses, the row stays for a retry.
+    app = make_app(MAIL_URL=f"ses://us-east-1?endpoint_url={moto_server}")
+    with app.app_context():
+        console = host_client(app, "localhost:8000")
+        assert submit(console, "/sign-up", SIGN_UP).status_code == 302
+        [row] = rows()
+        assert row.status is MailStatus.PENDING
+        assert "MessageRejected" in row.last_error

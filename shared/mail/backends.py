@@ -1,4 +1,4 @@
-"""Where mail goes, chosen by `MAIL_URL`: `outbox:` (keep only) or `smtp://user:pass@host:port`."""
+"""Where mail goes, chosen by `MAIL_URL`: `outbox:` (keep only), `smtp://user:pass@host:port`, `ses://region`."""
 
 from __future__ import annotations
 
@@ -65,6 +65,35 @@ class SmtpBackend:
             smtp.send_message(as_mime(message))
 
 
+class SesBackend:
+    """Amazon SES through boto3: `ses://us-east-1` (credentials from the usual AWS variables);
+    `?endpoint_url=http://127.0.0.1:PORT` points it at a local SES (tests use moto's server)."""
+
+    delivers = True
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        options = parse_qs(parts.query)
+        self.region = parts.hostname or "us-east-1"
+        self.endpoint_url = options.get("endpoint_url", [None])[0]
+        self._client = None
+
+    def client(self):
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("ses", region_name=self.region, endpoint_url=self.endpoint_url)
+        return self._client
+
+    def send(self, message: OutboxMessage) -> None:
+        mime = as_mime(message)
+        self.client().send_raw_email(
+            Source=message.from_address,
+            Destinations=[message.to_address],
+            RawMessage={"Data": mime.as_bytes()},
+        )
+
+
 @cache
 def backend_for(url: str) -> MailBackend:
     scheme = urlsplit(url).scheme
@@ -72,4 +101,6 @@ def backend_for(url: str) -> MailBackend:
         return OutboxBackend()
     if scheme in ("smtp", "smtps"):
         return SmtpBackend(url)
-    raise ValueError(f"MAIL_URL {url!r}: use outbox: or smtp://host:port")
+    if scheme == "ses":
+        return SesBackend(url)
+    raise ValueError(f"MAIL_URL {url!r}: use outbox:, smtp://host:port or ses://region")

@@ -44,7 +44,9 @@ def test_customer_invoice_send_and_pay_link(live_server, page):
 
     with live_server.app.app_context():
         mail = db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.template == "invoice").execution_options(all_tenants=True)
+            select(OutboxMessage)
+            .where(OutboxMessage.template == "invoice")
+            .execution_options(all_tenants=True)
         ).one()
         link = re.search(r"http://acme\.localhost:\d+/pay/\S+", mail.text_body).group(0)
     page.goto(link)
