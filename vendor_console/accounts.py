@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from shared.errors import InputError
 from shared.extensions import db, limiter
 from shared.i18n import current_language
 from shared.web import safe_next, show_input_error
@@ -45,7 +46,7 @@ def sign_up():
                 owner_password=form.owner_password.data,
                 language=current_language(),
             )
-        except staff.InputError as error:
+        except InputError as error:
             show_input_error(form, error)
         else:
             db.session.commit()
@@ -104,7 +105,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         try:
             user = staff.reset_password(token, form.password.data)
-        except staff.InputError as error:
+        except InputError as error:
             show_input_error(form, error, default_field="password")
         else:
             db.session.commit()
@@ -128,7 +129,7 @@ def accept_invitation(token: str):
             user = staff.accept_invitation(
                 token, form.name.data, form.password.data, current_language()
             )
-        except staff.InputError as error:
+        except InputError as error:
             show_input_error(form, error, default_field="password")
         else:
             db.session.commit()
@@ -148,7 +149,7 @@ def change_password():
     if form.validate_on_submit():
         try:
             staff.change_password(current_user, form.password.data)
-        except staff.InputError as error:
+        except InputError as error:
             show_input_error(form, error, default_field="password")
         else:
             db.session.commit()

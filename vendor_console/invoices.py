@@ -46,34 +46,28 @@ def _customer_choices(form: InvoiceForm, keep: int | None = None) -> None:
     ]
 
 
-def _lines(form: InvoiceForm) -> list[LineInput]:
-    """The filled-in lines; a problem is reported on the line's own field."""
+def _lines(form: InvoiceForm, filled: list[int]) -> list[LineInput]:
+    """The filled-in lines. Errors name the line by its place among the filled ones, as the domain
+    does (`lines.<position>.<field>`), so `_show_error` finds the form row either way."""
     lines = []
-    for index in _filled_indexes(form):
+    for position, index in enumerate(filled):
         line = form.lines.entries[index].form
-        try:
-            lines.append(
-                LineInput(
-                    line.description.data or "",
-                    parse_quantity(line.quantity.data or "", f"lines.{index}.quantity"),
-                    parse_price(line.unit_price.data or "", f"lines.{index}.unit_price"),
-                    parse_tax_rate(line.tax_rate.data or "0", f"lines.{index}.tax_rate"),
-                )
+        lines.append(
+            LineInput(
+                line.description.data or "",
+                parse_quantity(line.quantity.data or "", f"lines.{position}.quantity"),
+                parse_price(line.unit_price.data or "", f"lines.{position}.unit_price"),
+                parse_tax_rate(line.tax_rate.data or "0", f"lines.{position}.tax_rate"),
             )
-        except InputError as error:
-            error.field = f"lines.{len(lines)}.{error.field.rsplit('.', 1)[-1]}"
-            error.index = index  # type: ignore[attr-defined]
-            raise
+        )
     return lines
 
 
 def _show_error(form: InvoiceForm, error: InputError, filled: list[int]) -> None:
     if error.field.startswith("lines."):
         _lines_word, position, name = error.field.split(".")
-        index = getattr(error, "index", None)
-        if index is None:
-            index = filled[int(position)] if int(position) < len(filled) else 0
-        subfield = getattr(form.lines.entries[index].form, name, None)
+        entry = form.lines.entries[filled[int(position)]]
+        subfield = getattr(entry.form, name, None)
         if subfield is not None:
             subfield.errors = [*subfield.errors, error.message]
             return
@@ -103,7 +97,7 @@ def _save(form: InvoiceForm, invoice=None):
             terms=form.terms.data or "",
             notes=form.notes.data or "",
             electronic=bool(form.electronic.data),
-            lines=_lines(form),
+            lines=_lines(form, filled),
         )
         if invoice is None:
             return create_invoice(**fields)

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from shared.errors import InputError
 from shared.extensions import db
 from shared.mail.models import OutboxMessage
 from shared.tenancy import scoped_get
@@ -22,7 +23,7 @@ def team():
     if form.validate_on_submit():
         try:
             staff.invite_staff(g.tenant, current_user, form.email.data, StaffRole(form.role.data))
-        except staff.InputError as error:
+        except InputError as error:
             show_input_error(form, error)
         else:
             db.session.commit()

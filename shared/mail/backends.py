@@ -82,7 +82,9 @@ class SesBackend:
         if self._client is None:
             import boto3
 
-            self._client = boto3.client("ses", region_name=self.region, endpoint_url=self.endpoint_url)
+            self._client = boto3.client(
+                "ses", region_name=self.region, endpoint_url=self.endpoint_url
+            )
         return self._client
 
     def send(self, message: OutboxMessage) -> None:
