@@ -267,7 +267,9 @@ def register_templates(app: SidedFlask) -> None:
 
 def register_commands(app: SidedFlask) -> None:
     from shared.demo import demo_cli
+    from shared.mail import mail_cli
     from tenants.cli import tenants_cli
 
     app.cli.add_command(tenants_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(mail_cli)

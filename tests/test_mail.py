@@ -10,7 +10,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from shared.extensions import db
-from shared.mail import deliver
 from shared.mail.models import MailStatus, OutboxMessage
 from tests.conftest import host_client, submit
 from tests.test_vendor_accounts import SIGN_UP
@@ -99,9 +98,10 @@ def test_mail_is_kept_for_a_retry_when_the_server_is_down(make_app):
         controller = Controller(inbox, hostname="127.0.0.1", port=port)
         controller.start()
         try:
-            assert deliver() == 1
+            result = app.test_cli_runner().invoke(args=["mail", "deliver"])
         finally:
             controller.stop()
+        assert "delivered 1 pending email(s)" in result.output
         assert len(inbox.messages) == 1
         db.session.expire_all()
         assert rows()[0].status is MailStatus.SENT

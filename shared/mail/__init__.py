@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import click
 from flask import current_app, render_template
+from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -102,3 +104,15 @@ def deliver(ids: list[int] | None = None) -> int:
                     sent += 1
                 session.commit()
     return sent
+
+
+@click.group("mail", help="Email.")
+def mail_cli() -> None:
+    pass
+
+
+@mail_cli.command("deliver")
+@with_appcontext
+def deliver_command() -> None:
+    """Deliver every pending email (those whose first delivery failed)."""
+    click.echo(f"delivered {deliver()} pending email(s)")
