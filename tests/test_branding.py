@@ -122,13 +122,16 @@ def test_a_png_logo_is_stored_under_a_server_made_name_and_shown_on_the_portal(
     assert tenant.logo_bytes() == storage().get(tenant_key(tenant.id, "branding", tenant.logo_name))
 
     portal = host_client(app, "acme.localhost:8000")
-    for path in ("/", "/some-page-that-does-not-exist"):
-        page = portal.get(path)
-        body = page.get_data(as_text=True)
-        if page.status_code == 200:
-            assert logo_src(body) == f"/logo/{tenant.logo_name}"
-            assert 'alt="Acme Supply Co."' in body
-            assert f'<link rel="icon" href="/logo/{tenant.logo_name}">' in body
+    page = portal.get("/")
+    body = page.get_data(as_text=True)
+    assert logo_src(body) == f"/logo/{tenant.logo_name}"
+    assert 'alt="Acme Supply Co."' in body
+    assert f'<link rel="icon" href="/logo/{tenant.logo_name}">' in body
+    # Error pages on the portal wear the brand too.
+    missing = portal.get("/some-page-that-does-not-exist")
+    assert missing.status_code == 404
+    assert logo_src(missing.get_data(as_text=True)) == f"/logo/{tenant.logo_name}"
+    assert "/brand.css?v=0f766e" in missing.get_data(as_text=True)
     served = portal.get(f"/logo/{tenant.logo_name}")
     assert served.status_code == 200
     assert served.mimetype == "image/png"

@@ -273,7 +273,10 @@ def test_removing_a_domain_stops_answering_on_it(app, signed_in_console, fake_dn
     )
     assert host_client(app, "pay.acme.com").get("/").status_code == 200
     response = submit(
-        signed_in_console, f"/settings/domains/{domain.id}/remove", {}, form_path="/settings/address"
+        signed_in_console,
+        f"/settings/domains/{domain.id}/remove",
+        {},
+        form_path="/settings/address",
     )
     assert response.status_code == 302
     assert domain_row("pay.acme.com") is None
@@ -441,7 +444,10 @@ def test_another_tenants_domain_ids_are_404(app, make_tenant, signed_in_console,
     fake_dns.records["_arportal.pay.globex.com"] = [domain.verification_token]
     for action in ("verify", "remove"):
         response = submit(
-            signed_in_console, f"/settings/domains/{domain.id}/{action}", {}, form_path="/settings/address"
+            signed_in_console,
+            f"/settings/domains/{domain.id}/{action}",
+            {},
+            form_path="/settings/address",
         )
         assert response.status_code == 404
     assert submit(
@@ -468,3 +474,19 @@ def test_the_domain_operations_check_the_owner(app, make_tenant):
             )
         with pytest.raises(addresses.InputError, match="Only the owner"):
             addresses.change_slug(tenant, clerk, "acme-pay", now=utcnow())
+
+
+def test_the_address_page_runs_the_same_queries_for_1_or_5_domains(
+    app, signed_in_console, count_queries
+):
+    add_domain(signed_in_console, "d1.acme.com")
+    change_slug(signed_in_console, "acme-one")
+    with count_queries() as one:
+        assert signed_in_console.get("/settings/address").status_code == 200
+    for n in range(2, 6):
+        add_domain(signed_in_console, f"d{n}.acme.com")
+    change_slug(signed_in_console, "acme-two")
+    with count_queries() as five:
+        page = signed_in_console.get("/settings/address").get_data(as_text=True)
+    assert page.count('class="dns-record"') == 5
+    assert five.count == one.count
