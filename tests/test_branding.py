@@ -580,5 +580,9 @@ def test_the_invoice_email_button_and_pdf_carry_the_brand(app, signed_in_console
         ).one()
         assert "background: #facc15; color: #111111;" in message.html_body
         pdf = PdfReader(io.BytesIO(invoice_pdf(tenant, invoice)))
-        assert len(pdf.pages[0].images) == 1
+        assert len(pdf.pages[0].images) == 1  # the logo
+        content = pdf.pages[0].get_contents().get_data()
+        assert b"0.9804 0.8 0.0824 rg" in content  # the yellow brand fills the table header
+        assert b"0.0667 0.0667 0.0667 rg" in content  # with near-black text on it
+        assert b"1 1 1 rg" not in content  # never white text on yellow
     leave_tenant()

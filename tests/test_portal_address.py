@@ -84,6 +84,11 @@ def test_changing_the_address_moves_the_portal_and_the_old_one_redirects(app, si
     assert moved.status_code == 302
     assert moved.headers["Location"] == "http://acme-pay.localhost:8000/invoices?page=2&q=a%20b"
     assert old_portal.get("/").headers["Location"] == "http://acme-pay.localhost:8000/"
+    assert (
+        old_portal.get("/caf%C3%A9?x=%C3%A9").headers["Location"]
+        == "http://acme-pay.localhost:8000/caf%C3%A9?x=%C3%A9"
+    )
+    assert old_portal.post("/pay/abc").status_code == 302  # any method, any path
     # Any port the old address is asked on: the new one keeps the configured one.
     assert (
         host_client(app, "ACME.localhost:9000").get("/x").headers["Location"]
