@@ -23,13 +23,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import PROJECT_ROOT, load_settings
 from config.logging import configure_logging, log_request
 from migrations.render import render_item
+from shared.clock import utcnow
 from shared.extensions import babel, csrf, db, limiter, login_manager, migrate
 from shared.i18n import LANGUAGES, SESSION_KEY, select_locale, supported
 from shared.money import format_money
 from shared.passwords import use_cheap_hashing
 from shared.tenancy import enter_tenant
 from shared.web import safe_next
-from tenants.hosts import BadHost, Side, parse_host, portal_tenant, side_of
+from tenants.branding import logo_url
+from tenants.hosts import BadHost, Side, moved_portal_host, parse_host, portal_tenant, side_of
 from tenants.models import Tenant
 from tenants.routing import SidedFlask, split_url_maps
 
@@ -165,6 +167,11 @@ def register_tenancy(app: SidedFlask) -> None:
         if g.side is Side.PORTAL:
             tenant = portal_tenant(host, app.config["PORTAL_DOMAIN"])
             if tenant is None:
+                moved = moved_portal_host(host, app.config["PORTAL_DOMAIN"], utcnow())
+                if moved:
+                    # 302, not 301: the old name is freed after 90 days and must not stay cached.
+                    query = "?" + request.query_string.decode("latin-1") if request.query_string else ""
+                    return redirect(f"{request.scheme}://{moved}{request.path}{query}", 302)
                 # Better than revealing anything: the same neutral page for every unknown host.
                 g.side = None
                 return render_template("errors/unknown_host.html"), 404
@@ -247,6 +254,7 @@ def register_errorhandlers(app: SidedFlask) -> None:
 
 def register_templates(app: SidedFlask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["logo_url"] = logo_url  # absolute, on the tenant's portal host (emails)
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datelong"] = lambda value: format_date(value, "long")
     app.jinja_env.filters["datemedium"] = lambda value: format_date(value, "medium")

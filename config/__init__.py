@@ -62,6 +62,9 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
         "PORTAL_DOMAIN": env.get("PORTAL_DOMAIN", "localhost:8000").lower(),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "STORAGE_URL": env.get("STORAGE_URL") or f"file://{instance / 'files'}",
+        # S3-compatible servers other than AWS (MinIO, a test server); unset for AWS itself.
+        "STORAGE_S3_ENDPOINT_URL": env.get("STORAGE_S3_ENDPOINT_URL") or None,
+        "AWS_REGION": env.get("AWS_REGION") or "us-east-1",
         "MAIL_URL": env.get("MAIL_URL", "outbox:"),
         "MAIL_FROM": env.get("MAIL_FROM", "AR Portal <no-reply@localhost>"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__, template_folder="templates")
 
-from customer_portal import home, invoices  # noqa: E402, F401 - routes register on bp
+from customer_portal import branding, home, invoices  # noqa: E402, F401 - routes register on bp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,12 +17,15 @@ from shared.extensions import db
 from shared.invoices import LineInput, create_invoice, open_invoice
 from shared.invoices.models import Invoice
 from shared.tenancy import enter_tenant
+from tenants.branding import LogoUpload, logo_bytes, process_logo, store_logo
 from tenants.models import Tenant
 from tenants.staff import sign_up_vendor
 
 DEMO_SLUG = "acme"
 DEMO_NAME = "Acme Supply Co."
 DEMO_OWNER = ("owner@acme.test", "demo-password-1")
+DEMO_BRAND_COLOR = "#0f766e"
+DEMO_SUPPORT = ("accountsreceivable@acme.test", "+1 (305) 555-0100")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,30 @@ INVOICES = [
 ]
 
 
+def demo_logo() -> bytes:
+    """Acme's mark, drawn at load time: a teal rounded square with a white "A" and the name."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGBA", (480, 128), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((4, 4, 124, 124), radius=24, fill=(15, 118, 110, 255))
+    draw.text((64, 66), "A", font=ImageFont.load_default(size=88), fill="white", anchor="mm")
+    draw.text(
+        (144, 64), "Acme", font=ImageFont.load_default(size=72), fill=(31, 41, 51), anchor="lm"
+    )
+    out = io.BytesIO()
+    image.crop((0, 0, image.getbbox()[2] + 8, 128)).save(out, "PNG")  # no empty space at the end
+    return out.getvalue()
+
+
+def brand(tenant: Tenant) -> None:
+    """The demo's branding; a logo only where there is none (or its file is gone)."""
+    tenant.brand_color = DEMO_BRAND_COLOR
+    tenant.support_email, tenant.support_phone = DEMO_SUPPORT
+    if logo_bytes(tenant) is None:
+        store_logo(tenant, process_logo(LogoUpload("acme-logo.png", demo_logo())))
+
+
 @click.group("demo", help="Demo data.")
 def demo_cli() -> None:
     pass
@@ -89,6 +117,7 @@ def load() -> None:
         )
     else:
         enter_tenant(tenant.id)
+    brand(tenant)
     customers = {c.client_number: c for c in db.session.scalars(select(Customer))}
     for demo in CUSTOMERS:
         if demo.client_number not in customers:

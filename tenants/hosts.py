@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
 
 from shared.extensions import db
-from tenants.models import Tenant, TenantDomain, TenantStatus
+from tenants.models import Tenant, TenantDomain, TenantSlugRedirect, TenantStatus
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST_RE = re.compile(rf"^(?P<name>{_LABEL}(?:\.{_LABEL})*)(?::(?P<port>[0-9]{{1,5}}))?$")
@@ -84,6 +85,38 @@ def portal_tenant(host: Host, portal_domain: str) -> Tenant | None:
     return tenant
 
 
+def _slug_of(host: Host, portal_domain: str) -> str | None:
+    suffix = "." + host_name(portal_domain)
+    slug = host.name.removesuffix(suffix) if host.name.endswith(suffix) else None
+    return slug if slug and "." not in slug else None
+
+
+def moved_portal_host(host: Host, portal_domain: str, now: datetime) -> str | None:
+    """Where a portal address given up in the last 90 days now lives (`<new>.<PORTAL_DOMAIN>`)."""
+    slug = _slug_of(host, portal_domain)
+    if slug is None:
+        return None
+    new_slug = db.session.scalar(
+        select(Tenant.slug)
+        .join(TenantSlugRedirect, TenantSlugRedirect.tenant_id == Tenant.id)
+        .where(
+            TenantSlugRedirect.old_slug == slug,
+            TenantSlugRedirect.expires_at > now,
+            Tenant.status == TenantStatus.ACTIVE,
+        )
+        .execution_options(all_tenants=True)
+    )
+    return f"{new_slug}.{portal_domain}" if new_slug else None
+
+
 def portal_host(tenant: Tenant, portal_domain: str) -> str:
-    """The tenant's own portal address (with the configured port), for links in emails."""
-    return f"{tenant.slug}.{portal_domain}"
+    """The tenant's portal address for links in emails: its verified custom domain if it has one
+    (the first verified), else `<slug>.<PORTAL_DOMAIN>` with the configured port."""
+    custom = db.session.scalar(
+        select(TenantDomain.hostname)
+        .where(TenantDomain.tenant_id == tenant.id, TenantDomain.verified_at.is_not(None))
+        .order_by(TenantDomain.verified_at, TenantDomain.id)
+        .limit(1)
+        .execution_options(all_tenants=True)  # filtered by the tenant given, in scope or not
+    )
+    return custom or f"{tenant.slug}.{portal_domain}"

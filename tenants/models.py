@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from shared.clock import UTCDateTime, utcnow
 from shared.extensions import db
@@ -22,6 +23,17 @@ class TenantStatus(enum.StrEnum):
 class StaffRole(enum.StrEnum):
     OWNER = "owner"
     STAFF = "staff"
+
+
+class LateFeeKind(enum.StrEnum):
+    NONE = "none"
+    FLAT = "flat"  # a fixed amount, once per month overdue
+    PERCENT = "percent"  # a share of the open balance, per month overdue
+
+
+DEFAULT_BRAND_COLOR = "#1d4ed8"
+BRAND_COLOR_RE = re.compile(r"^#[0-9a-f]{6}$")
+DEFAULT_CARD_FEE_BP = 300
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -39,6 +51,17 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 class Tenant(db.Model):
     __tablename__ = "tenants"
+    __table_args__ = (
+        CheckConstraint("card_fee_bp >= 0 AND card_fee_bp <= 300", name="card_fee_range"),
+        CheckConstraint("late_fee_flat_cents >= 0", name="late_fee_flat_not_negative"),
+        CheckConstraint(
+            "late_fee_percent_bp >= 0 AND late_fee_percent_bp <= 1000",
+            name="late_fee_percent_range",
+        ),
+        CheckConstraint(
+            "late_fee_grace_days >= 0 AND late_fee_grace_days <= 365", name="late_fee_grace_range"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(
@@ -55,11 +78,61 @@ class Tenant(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Branding (tenants/branding.py): shown on every portal page, email and PDF.
+    logo_name: Mapped[str | None] = mapped_column(
+        String(80), comment="Server-made file name of the logo in storage (tenants/<id>/branding/)."
+    )
+    brand_color: Mapped[str] = mapped_column(
+        String(7), default=DEFAULT_BRAND_COLOR, comment="#rrggbb, checked for readable text."
+    )
+    support_email: Mapped[str] = mapped_column(
+        String(254), default="", comment="Shown to payers as where to get help; may be empty."
+    )
+    support_phone: Mapped[str] = mapped_column(String(40), default="")
+
+    # Fees (tenants/fees.py).
+    card_fee_bp: Mapped[int] = mapped_column(
+        default=DEFAULT_CARD_FEE_BP,
+        comment="Credit-card surcharge in basis points (300 = 3%), 0 to 300.",
+    )
+    late_fee_kind: Mapped[LateFeeKind] = mapped_column(
+        _enum(LateFeeKind, "late_fee_kind"), default=LateFeeKind.NONE
+    )
+    late_fee_flat_cents: Mapped[int] = mapped_column(
+        BigInteger, default=0, comment="Flat late fee per month overdue (kind flat), else 0."
+    )
+    late_fee_percent_bp: Mapped[int] = mapped_column(
+        default=0, comment="Late fee per month overdue in basis points (kind percent), else 0."
+    )
+    late_fee_grace_days: Mapped[int] = mapped_column(
+        default=0, comment="Days after the due date before a late fee applies."
+    )
+
     domains: Mapped[list[TenantDomain]] = relationship(back_populates="tenant", lazy="raise")
 
     @property
     def is_active(self) -> bool:
         return self.status is TenantStatus.ACTIVE
+
+    @validates("brand_color")
+    def _check_brand_color(self, _key: str, value: str) -> str:
+        # Pages, emails and PDFs put it into CSS: whoever writes it, nothing else gets in.
+        if not isinstance(value, str) or not BRAND_COLOR_RE.match(value):
+            raise ValueError(f"brand colour must be #rrggbb in lower case, not {value!r}")
+        return value
+
+    @property
+    def brand_text_color(self) -> str:
+        """The text colour readable on the brand colour (white or near-black)."""
+        from tenants.branding import text_color_for
+
+        return text_color_for(self.brand_color)
+
+    def logo_bytes(self) -> bytes | None:
+        """The logo as stored (re-encoded PNG or JPEG), or None when there is none."""
+        from tenants.branding import logo_bytes
+
+        return logo_bytes(self)
 
 
 class TenantDomain(TenantOwned, db.Model):
@@ -80,6 +153,20 @@ class TenantDomain(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tenant: Mapped[Tenant] = relationship(back_populates="domains", lazy="raise")
+
+
+class TenantSlugRedirect(TenantOwned, db.Model):
+    """A portal address given up by its tenant: it redirects to the new one, and no other tenant
+    can take it, until it expires."""
+
+    __tablename__ = "tenant_slug_redirects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_slug: Mapped[str] = mapped_column(String(63), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, comment="Stops redirecting, and frees the slug, at this time."
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StaffUser(TenantOwned, UserMixin, db.Model):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from shared.clock import utcnow
 from shared.extensions import db
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantSlugRedirect
 
 RESERVED = frozenset(
     """www api console admin administrator mail email smtp imap pop pop3 mx ns ns1 ns2 dns ftp sftp
@@ -25,7 +27,9 @@ def normalize_slug(raw: str) -> str:
     return (raw or "").strip().lower()
 
 
-def slug_problem(slug: str, *, current_tenant_id: int | None = None) -> str | None:
+def slug_problem(
+    slug: str, *, current_tenant_id: int | None = None, now: datetime | None = None
+) -> str | None:
     """Why `slug` cannot be a portal address (translatable), or None."""
     if not slug:
         return str(_l("Choose a portal address."))
@@ -44,6 +48,16 @@ def slug_problem(slug: str, *, current_tenant_id: int | None = None) -> str | No
     if slug in RESERVED:
         return str(_l("“%(slug)s” is reserved. Choose another portal address.", slug=slug))
     taken = db.session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+    if taken is None:
+        # A name given up recently still redirects to its tenant's new address: not free yet.
+        taken = db.session.scalar(
+            select(TenantSlugRedirect.tenant_id)
+            .where(
+                TenantSlugRedirect.old_slug == slug,
+                TenantSlugRedirect.expires_at > (now or utcnow()),
+            )
+            .execution_options(all_tenants=True)
+        )
     if taken is not None and taken != current_tenant_id:
         return str(_l("“%(slug)s” is already taken. Choose another portal address.", slug=slug))
     return None

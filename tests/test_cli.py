@@ -1,10 +1,14 @@
 """The command line: tenants and demo data."""
 
+import io
+
+from PIL import Image
 from sqlalchemy import func, select
 
 from shared.customers.models import Customer
 from shared.extensions import db
 from shared.invoices.models import Invoice, InvoiceStatus
+from shared.storage import storage
 from tenants.models import Tenant
 from tests.conftest import host_client, submit
 
@@ -69,10 +73,26 @@ def test_demo_load_is_idempotent(app):
 
         return tuple(db.session.scalar(query(m)) for m in (Tenant, Customer, Invoice))
 
+    def branding():
+        tenant = db.session.scalars(select(Tenant)).one()
+        db.session.refresh(tenant)
+        files = sorted(p.name for p in storage().root.rglob("*") if p.is_file())
+        return (
+            tenant.logo_name,
+            tenant.brand_color,
+            tenant.support_email,
+            tenant.support_phone,
+            files,
+        )
+
     before = counts()
     assert before == (1, 3, 6)
+    branded = branding()
+    assert branded[1:4] == ("#0f766e", "accountsreceivable@acme.test", "+1 (305) 555-0100")
+    assert branded[4] == [branded[0]]  # one logo file, the tenant's
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     assert counts() == before
+    assert branding() == branded  # the same logo: not drawn and stored again
     statuses = db.session.scalars(select(Invoice.status).execution_options(all_tenants=True)).all()
     assert set(statuses) == {InvoiceStatus.OPEN}
     paper = db.session.scalars(
@@ -81,8 +101,15 @@ def test_demo_load_is_idempotent(app):
         .execution_options(all_tenants=True)
     ).all()
     assert paper == ["400103"]
-    portal = host_client(app, "acme.localhost:8000").get("/")
-    assert "Acme Supply Co." in portal.get_data(as_text=True)
+    portal = host_client(app, "acme.localhost:8000")
+    body = portal.get("/").get_data(as_text=True)
+    assert "Acme Supply Co." in body
+    assert f'src="/logo/{branded[0]}" alt="Acme Supply Co."' in body
+    logo = Image.open(io.BytesIO(portal.get(f"/logo/{branded[0]}").data))
+    assert logo.format == "PNG"
+    assert logo.getpixel((64, 20)) == (15, 118, 110, 255)  # the teal mark
+    css = portal.get("/brand.css").get_data(as_text=True)
+    assert "--brand: #0f766e; --brand-text: #ffffff;" in css
 
 
 def test_demo_owner_signs_in(app):

@@ -7,4 +7,11 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, template_folder="templates")
 
-from vendor_console import accounts, customers, dashboard, invoices, team  # noqa: E402, F401
+from vendor_console import (  # noqa: E402, F401 - routes register on bp
+    accounts,
+    customers,
+    dashboard,
+    invoices,
+    settings,
+    team,
+)

@@ -69,6 +69,9 @@ def render_invoice_pdf(
     """The invoice PDF, in `language`."""
     locale = locale_for(language)
     brand = getattr(tenant, "brand_color", None) or _DEFAULT_BRAND
+    # Text on the brand colour, and the name on white, stay readable with a light brand colour.
+    on_brand = getattr(tenant, "brand_text_color", None) or "#ffffff"
+    name_color = brand if on_brand == "#ffffff" else "#1f2933"
 
     def money(cents: int) -> str:
         return format_currency(cents_to_decimal(cents), invoice.currency, locale=locale)
@@ -92,7 +95,7 @@ def render_invoice_pdf(
             except Exception:  # noqa: BLE001 - a broken logo must not stop the invoice
                 pdf.set_y(18)
         pdf.set_font(family, "B", 18)
-        pdf.set_text_color(*_rgb(brand))
+        pdf.set_text_color(*_rgb(name_color))
         pdf.cell(0, 9, t(tenant.name), new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(31, 41, 51)
         support = " · ".join(
@@ -130,7 +133,7 @@ def render_invoice_pdf(
         headers = (_("Description"), _("Quantity"), _("Unit price"), _("Tax"), _("Amount"))
         pdf.set_font(family, "B", 9)
         pdf.set_fill_color(*_rgb(brand))
-        pdf.set_text_color(255, 255, 255)
+        pdf.set_text_color(*_rgb(on_brand))
         for width, header, align in zip(widths, headers, "LRRRR", strict=True):
             pdf.cell(width, 7, t(header), border=0, align=align, fill=True)
         pdf.ln()

@@ -1,0 +1,283 @@
+"""Settings of the vendor's portal: branding (with a preview), its address and custom domains, fees.
+
+Everyone on the team can read the settings; only the owner can change them (a POST from anyone
+else is a 403, and the pages show them read-only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from shared.clock import utcnow
+from shared.errors import InputError
+from shared.extensions import db
+from shared.money import cents_to_decimal
+from shared.web import show_input_error
+from tenants import addresses, branding, fees
+from tenants.hosts import portal_host
+from tenants.routing import portal_url
+from vendor_console import bp
+from vendor_console.settings_forms import AddressForm, BrandingForm, DomainForm, FeesForm
+
+
+def _owner_only() -> None:
+    if request.method == "POST" and not current_user.is_owner:
+        abort(403)
+
+
+def _portal_link(endpoint: str = "portal.home") -> str:
+    return portal_url(
+        current_app, portal_host(g.tenant, current_app.config["PORTAL_DOMAIN"]), endpoint
+    )
+
+
+# --- branding ---------------------------------------------------------------------------------
+
+
+@bp.route("/settings")
+@login_required
+def settings():
+    return redirect(url_for("console.settings_branding"))
+
+
+@bp.route("/settings/branding", methods=["GET", "POST"])
+@login_required
+def settings_branding():
+    _owner_only()
+    form = BrandingForm(obj=g.tenant)
+    if form.validate_on_submit():
+        upload = None
+        if form.logo.data is not None:
+            # Reading one byte past the limit is enough to know the file is too large.
+            data = form.logo.data.stream.read(branding.MAX_LOGO_BYTES + 1)
+            upload = branding.LogoUpload(form.logo.data.filename or "", data)
+        try:
+            branding.update_branding(
+                g.tenant,
+                current_user,
+                branding.BrandingInput(
+                    name=form.name.data,
+                    brand_color=form.brand_color.data,
+                    support_email=form.support_email.data or "",
+                    support_phone=form.support_phone.data or "",
+                    logo=upload,
+                    remove_logo=form.remove_logo.data,
+                ),
+            )
+        except InputError as error:
+            db.session.rollback()
+            show_input_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Branding saved. Your portal and emails show it now."), "success")
+            return redirect(url_for("console.settings_branding"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "console/settings_branding.html",
+        form=form,
+        can_edit=current_user.is_owner,
+        portal_link=_portal_link(),
+    ), status
+
+
+@bp.route("/settings/preview")
+@login_required
+def settings_preview():
+    return render_template("console/settings_preview.html", portal_link=_portal_link())
+
+
+@bp.get("/settings/preview.css")
+@login_required
+def settings_preview_css():
+    css = branding.preview_css(g.tenant)
+    response = Response(css, mimetype="text/css")
+    response.set_etag(hashlib.sha256(css.encode()).hexdigest()[:32])
+    return response.make_conditional(request)
+
+
+@bp.get("/settings/logo/<name>")
+@login_required
+def settings_logo(name: str):
+    if not g.tenant.logo_name or name != g.tenant.logo_name:
+        abort(404)
+    data = branding.logo_bytes(g.tenant)
+    if data is None:
+        abort(404)
+    response = Response(data, mimetype=branding.logo_content_type(name))
+    response.set_etag(name)
+    return response.make_conditional(request)
+
+
+# --- portal address and custom domains --------------------------------------------------------
+
+
+def _render_address(address_form=None, domain_form=None, verify_error: str | None = None):
+    now = utcnow()
+    address_form = address_form or AddressForm(formdata=None)
+    domain_form = domain_form or DomainForm(formdata=None)
+    failed = address_form.errors or address_form.form_errors or domain_form.errors
+    failed = failed or domain_form.form_errors or verify_error
+    return render_template(
+        "console/settings_address.html",
+        address_form=address_form,
+        domain_form=domain_form,
+        verify_error=verify_error,
+        redirects=addresses.active_redirects(now),
+        domains=addresses.tenant_domains(),
+        txt_record_name=addresses.txt_record_name,
+        slug_host=f"{g.tenant.slug}.{current_app.config['PORTAL_DOMAIN']}",
+        portal_link=_portal_link(),
+        can_edit=current_user.is_owner,
+        redirect_days=addresses.REDIRECT_LIFETIME.days,
+    ), (422 if failed else 200)
+
+
+@bp.route("/settings/address", methods=["GET", "POST"])
+@login_required
+def settings_address():
+    _owner_only()
+    if request.method == "GET":
+        return _render_address()
+    form = AddressForm()
+    if form.validate_on_submit():
+        try:
+            addresses.change_slug(g.tenant, current_user, form.slug.data, now=utcnow())
+        except InputError as error:
+            db.session.rollback()
+            show_input_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Your portal moved to %(host)s. The old address redirects there for %(days)d days.",
+                    host=_portal_link(),
+                    days=addresses.REDIRECT_LIFETIME.days,
+                ),
+                "success",
+            )
+            return redirect(url_for("console.settings_address"))
+    return _render_address(address_form=form)
+
+
+@bp.post("/settings/domains")
+@login_required
+def settings_add_domain():
+    _owner_only()
+    form = DomainForm()
+    if form.validate_on_submit():
+        try:
+            domain = addresses.add_domain(
+                g.tenant,
+                current_user,
+                form.hostname.data,
+                portal_domain=current_app.config["PORTAL_DOMAIN"],
+                console_host=current_app.config["CONSOLE_HOST"],
+                now=utcnow(),
+            )
+        except InputError as error:
+            db.session.rollback()
+            show_input_error(form, error)
+        else:
+            hostname = domain.hostname
+            db.session.commit()
+            flash(
+                _(
+                    "%(domain)s added. Publish the TXT record below, then press Verify.",
+                    domain=hostname,
+                ),
+                "success",
+            )
+            return redirect(url_for("console.settings_address"))
+    return _render_address(domain_form=form)
+
+
+@bp.post("/settings/domains/<int:domain_id>/verify")
+@login_required
+def settings_verify_domain(domain_id: int):
+    _owner_only()
+    try:
+        addresses.verify_domain(g.tenant, current_user, domain_id, now=utcnow())
+    except LookupError:
+        abort(404)
+    except InputError as error:
+        db.session.rollback()
+        return _render_address(verify_error=error.message)
+    db.session.commit()
+    flash(_("Domain verified: your portal answers there now."), "success")
+    return redirect(url_for("console.settings_address"))
+
+
+@bp.post("/settings/domains/<int:domain_id>/remove")
+@login_required
+def settings_remove_domain(domain_id: int):
+    _owner_only()
+    try:
+        hostname = addresses.remove_domain(g.tenant, current_user, domain_id)
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash(_("%(domain)s removed: your portal no longer answers there.", domain=hostname), "info")
+    return redirect(url_for("console.settings_address"))
+
+
+# --- fees -------------------------------------------------------------------------------------
+
+
+@bp.route("/settings/fees", methods=["GET", "POST"])
+@login_required
+def settings_fees():
+    _owner_only()
+    tenant = g.tenant
+    form = FeesForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "card_fee_percent": fees.percent_text(tenant.card_fee_bp),
+            "late_fee_kind": tenant.late_fee_kind.value,
+            "late_fee_amount": str(cents_to_decimal(tenant.late_fee_flat_cents))
+            if tenant.late_fee_flat_cents
+            else "",
+            "late_fee_percent": fees.percent_text(tenant.late_fee_percent_bp)
+            if tenant.late_fee_percent_bp
+            else "",
+            "late_fee_grace_days": str(tenant.late_fee_grace_days),
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            fees.update_fees(
+                tenant,
+                current_user,
+                fees.FeesInput(
+                    card_fee_percent=form.card_fee_percent.data,
+                    late_fee_kind=form.late_fee_kind.data,
+                    late_fee_amount=form.late_fee_amount.data or "",
+                    late_fee_percent=form.late_fee_percent.data or "",
+                    late_fee_grace_days=form.late_fee_grace_days.data or "",
+                ),
+            )
+        except InputError as error:
+            db.session.rollback()
+            show_input_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Fee settings saved."), "success")
+            return redirect(url_for("console.settings_fees"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "console/settings_fees.html", form=form, can_edit=current_user.is_owner
+    ), status

@@ -1,0 +1,52 @@
+"""Forms of the console's settings pages: they parse and check shape; the rules live in
+tenants.branding, tenants.addresses and tenants.fees."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+_required = DataRequired(message=_l("This field is required."))
+
+
+def _at_most(n: int) -> Length:
+    return Length(max=n, message=_l("Use at most %(max)d characters."))
+
+
+class BrandingForm(FlaskForm):
+    name = StringField(_l("Display name"), validators=[_required, _at_most(120)])
+    brand_color = StringField(_l("Brand colour"), validators=[_required, _at_most(20)])
+    support_email = EmailField(_l("Support email"), validators=[Optional(), _at_most(254)])
+    support_phone = StringField(_l("Support phone"), validators=[Optional(), _at_most(40)])
+    logo = FileField(_l("Logo"), render_kw={"accept": "image/png,image/jpeg,image/webp"})
+    remove_logo = BooleanField(_l("Remove the current logo"))
+
+
+class AddressForm(FlaskForm):
+    slug = StringField(_l("New portal address"), validators=[_required, _at_most(63)])
+
+
+class DomainForm(FlaskForm):
+    hostname = StringField(_l("Your domain"), validators=[_required, _at_most(253)])
+
+
+class FeesForm(FlaskForm):
+    card_fee_percent = StringField(_l("Credit card fee (%)"), validators=[_required, _at_most(10)])
+    late_fee_kind = SelectField(
+        _l("Late fees"),
+        choices=[
+            SelectChoice("none", _l("No late fees")),
+            SelectChoice("flat", _l("A flat amount per month overdue")),
+            SelectChoice("percent", _l("A percentage of the balance per month overdue")),
+        ],
+        default="none",
+        validate_choice=False,  # the domain says which kinds exist, in the page's language
+    )
+    late_fee_amount = StringField(_l("Flat late fee ($)"), validators=[Optional(), _at_most(20)])
+    late_fee_percent = StringField(
+        _l("Late fee per month (%)"), validators=[Optional(), _at_most(10)]
+    )
+    late_fee_grace_days = StringField(
+        _l("Grace period (days after the due date)"), validators=[Optional(), _at_most(10)]
+    )
