@@ -4,4 +4,5 @@ from shared.customers.models import Customer  # noqa: F401
 from shared.invoices.models import Invoice, InvoiceLine  # noqa: F401
 from shared.mail.models import OutboxAttachment, OutboxMessage  # noqa: F401
 from shared.sequences import TenantSequence  # noqa: F401
+from tenants.api_keys import ApiKey  # noqa: F401
 from tenants.models import StaffInvitation, StaffUser, Tenant, TenantDomain  # noqa: F401

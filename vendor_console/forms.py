@@ -74,3 +74,14 @@ class InviteStaffForm(FlaskForm):
         choices=[SelectChoice("staff", _l("Staff")), SelectChoice("owner", _l("Owner"))],
         default="staff",
     )
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[_required, Length(max=100, message=_l("Use at most %(max)d characters."))],
+    )
+
+
+class RevokeApiKeyForm(FlaskForm):
+    """Only its CSRF token: the key is named by the URL."""
