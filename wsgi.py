@@ -108,8 +108,10 @@ def register_database_events(app: SidedFlask) -> None:
 def register_blueprints(app: SidedFlask) -> None:
     from customer_portal import bp as portal_bp
     from vendor_console import bp as console_bp
+    from vendor_console.api import bp as api_bp
 
     app.register_blueprint(console_bp)
+    app.register_blueprint(api_bp)  # on the console host, like every blueprint but the portal's
     app.register_blueprint(portal_bp)
 
     @app.get("/healthz")
@@ -156,6 +158,8 @@ def register_tenancy(app: SidedFlask) -> None:
             return render_template("errors/bad_host.html"), 400
         g.side = side_of(raw_host, app.config["CONSOLE_HOST"])
         if g.side is Side.CONSOLE:
+            if request.blueprint == "api":
+                return None  # the API's key names the tenant, never a session cookie
             # The console host names no tenant; the signed-in staff user does.
             if current_user.is_authenticated:
                 enter_tenant(current_user.tenant_id)
@@ -233,6 +237,8 @@ def register_errorhandlers(app: SidedFlask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         message = messages.get(code, lambda: error.name)()
+        # Keep what the error says in its own headers (Allow on a 405, Retry-After on a 429).
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if request.path.startswith("/api/"):
             return {
                 "error": {
@@ -240,8 +246,8 @@ def register_errorhandlers(app: SidedFlask) -> None:
                     "message": message,
                     "fields": {},
                 }
-            }, code
-        return render_template("errors/error.html", code=code, message=message), code
+            }, code, headers
+        return render_template("errors/error.html", code=code, message=message), code, headers
 
 
 def register_templates(app: SidedFlask) -> None:

@@ -137,7 +137,7 @@ def authenticate_api_key(token: str) -> tuple[ApiKey, Tenant] | None:
     constant time, and a token of the wrong shape or with an unknown prefix costs the same hash and
     comparison, so timing tells nothing about which prefixes exist.
     """
-    match = KEY_RE.match(token or "")
+    match = KEY_RE.fullmatch(token or "")
     if match is None:
         hmac.compare_digest(_DUMMY_HASH, _hash(token or ""))
         return None
