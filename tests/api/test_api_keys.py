@@ -320,3 +320,13 @@ def test_calls_with_bad_keys_are_limited_by_address(make_app):
         headers = {"Authorization": "Bearer arp_0123456789ab_" + "A" * 43}
         codes = [client.get("/api/v1/customers", headers=headers).status_code for _ in range(3)]
         assert codes == [401, 401, 429]
+
+
+def test_a_bad_rate_limit_setting_stops_the_start(tmp_path):
+    from config import ConfigError
+    from tests.conftest import _environ
+    from wsgi import create_app
+
+    environ = _environ(f"sqlite:///{tmp_path}/unused.sqlite", tmp_path, API_RATE_LIMIT="lots")
+    with pytest.raises(ConfigError, match="API_RATE_LIMIT"):
+        create_app(environ=environ)

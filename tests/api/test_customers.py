@@ -409,3 +409,16 @@ def test_the_api_answers_only_on_the_console_host(app, api):
     )
     assert response.status_code == 404
     assert host_client(app, CONSOLE).get("/api/v1/openapi.json").status_code == 200
+
+
+def test_two_requests_racing_for_one_client_number_get_a_409(app, api, monkeypatch):
+    """The domain checks uniqueness first; the database's constraint settles a race it misses."""
+    import shared.customers
+
+    make_customer(api, client_number="20000077")
+    monkeypatch.setattr(shared.customers, "_client_number_taken", lambda *_a, **_k: False)
+    response = api.post("/api/v1/customers", customer_body(client_number="20000077"))
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "conflict"
+    assert customer_count() == 1
+    assert api.get("/api/v1/customers").status_code == 200  # the session recovered

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 from shared.extensions import db
 from shared.tenancy import leave_tenant
 from tests.api.conftest import Api, invoice_body, make_key
+from tests.conftest import CONSOLE, host_client
 from vendor_console.api.openapi import build_spec
 
 
@@ -88,3 +89,20 @@ def test_the_api_keeps_the_promises_of_its_openapi_document(case, fuzzed):
     # Also what checks that send requests of their own (a call without the key, …) reach.
     case.operation.app = case.operation.schema.app = isolated(app)
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+
+
+def test_the_document_is_served(app):
+    served = host_client(app, CONSOLE).get("/api/v1/openapi.json")
+    assert served.status_code == 200
+    document = served.get_json()
+    assert document == build_spec()  # what the schemathesis run above checks
+    assert document["openapi"] == "3.0.3"
+    assert document["servers"] == [{"url": "/api/v1", "description": "The console host."}]
+    assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+    create = document["components"]["schemas"]["InvoiceCreate"]
+    assert create["additionalProperties"] is False  # unknown fields are refused
+    assert {"draft", "send"} <= set(create["properties"])
+    assert create["required"] == ["customer_id", "due_date", "issue_date", "lines"]
+    assert "`open`" in document["info"]["description"]
+    assert "/payments" in document["info"]["description"]
+    assert not any(path.startswith("/payments") for path in document["paths"])
