@@ -111,8 +111,10 @@ def register_database_events(app: SidedFlask) -> None:
 def register_blueprints(app: SidedFlask) -> None:
     from customer_portal import bp as portal_bp
     from vendor_console import bp as console_bp
+    from vendor_console.api import bp as api_bp
 
     app.register_blueprint(console_bp)
+    app.register_blueprint(api_bp)  # on the console host, like every blueprint but the portal's
     app.register_blueprint(portal_bp)
 
     @app.get("/healthz")
@@ -159,6 +161,8 @@ def register_tenancy(app: SidedFlask) -> None:
             return render_template("errors/bad_host.html"), 400
         g.side = side_of(raw_host, app.config["CONSOLE_HOST"])
         if g.side is Side.CONSOLE:
+            if request.blueprint == "api":
+                return None  # the API's key names the tenant, never a session cookie
             # The console host names no tenant; the signed-in staff user does.
             if current_user.is_authenticated:
                 enter_tenant(current_user.tenant_id)
@@ -170,7 +174,9 @@ def register_tenancy(app: SidedFlask) -> None:
                 moved = moved_portal_host(host, app.config["PORTAL_DOMAIN"], utcnow())
                 if moved:
                     # 302, not 301: the old name is freed after 90 days and must not stay cached.
-                    query = "?" + request.query_string.decode("latin-1") if request.query_string else ""
+                    query = (
+                        "?" + request.query_string.decode("latin-1") if request.query_string else ""
+                    )
                     return redirect(f"{request.scheme}://{moved}{request.path}{query}", 302)
                 # Better than revealing anything: the same neutral page for every unknown host.
                 g.side = None
@@ -241,15 +247,21 @@ def register_errorhandlers(app: SidedFlask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         message = messages.get(code, lambda: error.name)()
+        # Keep what the error says in its own headers (Allow on a 405, Retry-After on a 429).
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if request.path.startswith("/api/"):
-            return {
-                "error": {
-                    "code": error.name.lower().replace(" ", "_"),
-                    "message": message,
-                    "fields": {},
-                }
-            }, code
-        return render_template("errors/error.html", code=code, message=message), code
+            return (
+                {
+                    "error": {
+                        "code": error.name.lower().replace(" ", "_"),
+                        "message": message,
+                        "fields": {},
+                    }
+                },
+                code,
+                headers,
+            )
+        return render_template("errors/error.html", code=code, message=message), code, headers
 
 
 def register_templates(app: SidedFlask) -> None:

@@ -64,7 +64,8 @@ def read_token(token: str, tenant_id: int) -> PayLink | None:
     return PayLink(data[0], data[1], expires_on)
 
 
-def pay_url(tenant: Tenant, customer_id: int, expires_on: date) -> str:
-    host = portal_host(tenant, current_app.config["PORTAL_DOMAIN"])
+def pay_url(tenant: Tenant, customer_id: int, expires_on: date, *, host: str | None = None) -> str:
+    """The link on the tenant's portal host; pass `host` (from `portal_host`) when making many."""
+    host = host or portal_host(tenant, current_app.config["PORTAL_DOMAIN"])
     token = make_token(tenant.id, customer_id, expires_on)
     return portal_url(current_app, host, "portal.pay_link", token=token)

@@ -4,6 +4,7 @@ from shared.customers.models import Customer  # noqa: F401
 from shared.invoices.models import Invoice, InvoiceLine  # noqa: F401
 from shared.mail.models import OutboxAttachment, OutboxMessage  # noqa: F401
 from shared.sequences import TenantSequence  # noqa: F401
+from tenants.api_keys import ApiKey  # noqa: F401
 from tenants.models import (  # noqa: F401
     StaffInvitation,
     StaffUser,

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 
 from shared.errors import InputError
 from shared.extensions import db
+from shared.tenancy import tenant_scope
 from tenants import staff
+from tenants.api_keys import create_api_key
 from tenants.models import StaffUser, Tenant
 
 
@@ -55,3 +57,23 @@ def list_() -> None:
         click.echo("no tenants")
     for tenant, count in rows:
         click.echo(f"{tenant.slug}\t{tenant.name}\t{tenant.status.value}\tstaff={count}")
+
+
+@tenants_cli.command("api-key")
+@click.option("--slug", required=True, help="The tenant whose API the key calls.")
+@click.option("--name", default="Command line", show_default=True, help="What the key is for.")
+@with_appcontext
+def api_key(slug: str, name: str) -> None:
+    """Make an API key and print it (on standard output, alone): it is shown only this once."""
+    tenant = db.session.scalars(select(Tenant).where(Tenant.slug == slug.strip().lower())).first()
+    if tenant is None:
+        raise click.UsageError(f"no tenant with the slug {slug!r}")
+    with tenant_scope(tenant.id):
+        try:
+            made = create_api_key(name)
+        except InputError as error:
+            raise click.UsageError(f"{error.field}: {error.message}") from None
+        label = made.key.name
+        db.session.commit()
+    click.echo(f"API key {label!r} for {slug}; it is not shown again:", err=True)
+    click.echo(made.token)

@@ -135,3 +135,14 @@ class VoidForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[_required])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[_required, Length(max=100, message=_l("Use at most %(max)d characters."))],
+    )
+
+
+class RevokeApiKeyForm(FlaskForm):
+    """Only its CSRF token: the key is named by the URL."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -159,10 +160,7 @@ class CustomerPage:
     total: int
 
 
-def find_customers(
-    query: str = "", *, archived: bool = False, limit: int = 50, offset: int = 0
-) -> CustomerPage:
-    """Customers of the tenant in scope matching `query` (name, email or client number)."""
+def _search_conditions(query: str, archived: bool) -> list:
     conditions = [Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)]
     text = " ".join((query or "").split())[:100]
     if text:
@@ -174,6 +172,14 @@ def find_customers(
                 Customer.client_number.like(like),
             )
         )
+    return conditions
+
+
+def find_customers(
+    query: str = "", *, archived: bool = False, limit: int = 50, offset: int = 0
+) -> CustomerPage:
+    """Customers of the tenant in scope matching `query` (name, email or client number)."""
+    conditions = _search_conditions(query, archived)
     total = db.session.scalar(select(func.count()).select_from(Customer).where(*conditions))
     customers = db.session.scalars(
         select(Customer)
@@ -183,3 +189,26 @@ def find_customers(
         .offset(offset)
     ).all()
     return CustomerPage(list(customers), total or 0)
+
+
+def customers_after(
+    after_id: int,
+    limit: int,
+    *,
+    query: str = "",
+    archived: bool = False,
+    updated_since: datetime | None = None,
+) -> list[Customer]:
+    """Up to `limit` customers with an id above `after_id`, in id order: pages that stay stable
+    while customers are added (the API's cursor pages)."""
+    conditions = _search_conditions(query, archived)
+    if updated_since is not None:
+        conditions.append(Customer.updated_at >= updated_since)
+    return list(
+        db.session.scalars(
+            select(Customer)
+            .where(Customer.id > after_id, *conditions)
+            .order_by(Customer.id)
+            .limit(limit)
+        )
+    )

@@ -264,6 +264,28 @@ def invoice_query(filters: InvoiceFilter):
     return query.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
 
 
+def invoices_after(filters: InvoiceFilter, after_id: int, limit: int) -> list[Invoice]:
+    """Up to `limit` invoices matching `filters` with an id above `after_id`, in id order: pages
+    that stay stable while invoices are added (the API's cursor pages)."""
+    query = invoice_query(filters).with_only_columns(Invoice).order_by(None)
+    return list(
+        db.session.scalars(query.where(Invoice.id > after_id).order_by(Invoice.id).limit(limit))
+    )
+
+
+def lines_by_invoice(invoice_ids: list[int]) -> dict[int, list[InvoiceLine]]:
+    """The lines of several invoices in one query, each invoice's in order."""
+    found: dict[int, list[InvoiceLine]] = {invoice_id: [] for invoice_id in invoice_ids}
+    if invoice_ids:
+        for line in db.session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id.in_(invoice_ids))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        ):
+            found[line.invoice_id].append(line)
+    return found
+
+
 @dataclass(frozen=True)
 class Totals:
     outstanding_cents: int

@@ -1,0 +1,245 @@
+"""The OpenAPI 3 document of API v1, made by apispec from the same marshmallow schemas the views
+use, and served (without a key) at `/api/v1/openapi.json`."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Response, current_app, jsonify
+
+from vendor_console.api import bp, schemas
+
+DESCRIPTION = """\
+The REST API of the vendor console, for a vendor's own systems (accounting, ERP, billing).
+
+**Authentication.** Every call sends an API key: `Authorization: Bearer arp_<prefix>_<secret>`.
+Keys are made in the console (API keys) or with `flask tenants api-key --slug SLUG`; a key is
+shown once, and it alone decides which vendor's data the call sees. Another vendor's ids answer
+404, exactly like ids that do not exist. Session cookies are never accepted.
+
+**Rate limit.** Calls are counted per key (default 120 a minute). Past the limit the answer is 429
+with a `Retry-After` header (seconds).
+
+**Bodies.** JSON objects (`Content-Type: application/json`), at most 4 MB. Unknown fields are
+refused. Amounts, quantities and tax rates are decimal *strings* (`"1234.56"`, `"1.5"`, `"8.25"`):
+JSON numbers, exponents (`"1e3"`), `NaN` and more decimals than allowed are refused. Dates are
+ISO 8601 (`"2026-11-30"`); instants carry their offset (`"2026-11-30T14:00:00Z"`).
+
+**Errors.** Every failure answers `{"error": {"code", "message", "fields"}}`. `message` is in the
+language of `Accept-Language` (English or Spanish); `fields` maps a field's path
+(`"lines.0.quantity"`) to its messages. Invalid bodies answer 422; invalid query parameters,
+malformed JSON and bodies that are not objects answer 400; a wrong content type 415; a body over
+4 MB 413.
+
+**Lists** answer `{"data": [...], "next_cursor": "..."}` in id order (oldest first). Pass
+`next_cursor` as `cursor` for the next page; it is null on the last page. `limit` is 1 to 100
+(default 50).
+
+**Invoices** made through the API are issued at once (status `open`) unless the body says
+`"draft": true`; `"send": true` also emails the invoice to the customer with its pay link (and its
+PDF when electronic). Statuses: `draft`, `open`, `partially_paid`, `paid`, `void`.
+
+**Payments** are not part of this version: there is no `/payments` endpoint yet (it answers 404).
+Until then, an invoice's `paid` and `balance` show what payments cover.
+"""
+
+_JSON = "application/json"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {_JSON: {"schema": "Error"}}}
+
+
+_ERRORS = {
+    "400": _error("Malformed JSON, a body that is not an object, or a bad query parameter."),
+    "401": _error("No API key, or an unknown or revoked one."),
+    "404": _error("No such object for this vendor."),
+    "409": _error("Two requests changed the same thing at once; nothing was saved."),
+    "413": _error("The body is larger than 4 MB."),
+    "415": _error("The body is not sent as application/json."),
+    "422": _error("Some fields are not valid: see `fields`."),
+    "429": {
+        **_error("Too many calls with this key."),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until calls are accepted again.",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
+}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    return {code: _ERRORS[code] for code in ("401", "429", *codes)}
+
+
+def _ok(schema: str, description: str, status: str = "200") -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description, "content": {_JSON: {"schema": schema}}}
+    if status == "201":
+        answer["headers"] = {
+            "Location": {"description": "Where the new object is.", "schema": {"type": "string"}}
+        }
+    return {status: answer}
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {_JSON: {"schema": schema}}}
+
+
+def _id(name: str) -> dict[str, Any]:
+    return {
+        "in": "path",
+        "name": name,
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    }
+
+
+_WRITE_ERRORS = ("400", "409", "413", "415", "422")
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/customers": {
+        "get": {
+            "operationId": "listCustomers",
+            "summary": "List customers",
+            "tags": ["customers"],
+            "parameters": [{"in": "query", "schema": "CustomerQuery"}],
+            "responses": {**_ok("CustomerList", "A page of customers."), **_errors("400")},
+        },
+        "post": {
+            "operationId": "createCustomer",
+            "summary": "Create a customer",
+            "description": "The client number is allocated when left out.",
+            "tags": ["customers"],
+            "requestBody": _body("CustomerCreate"),
+            "responses": {
+                **_ok("Customer", "The new customer.", "201"),
+                **_errors(*_WRITE_ERRORS),
+            },
+        },
+    },
+    "/customers/{customer_id}": {
+        "parameters": [_id("customer_id")],
+        "get": {
+            "operationId": "getCustomer",
+            "summary": "Read a customer",
+            "tags": ["customers"],
+            "responses": {**_ok("Customer", "The customer."), **_errors("404")},
+        },
+        "patch": {
+            "operationId": "updateCustomer",
+            "summary": "Change some of a customer's fields",
+            "description": "Only the fields sent change.",
+            "tags": ["customers"],
+            "requestBody": _body("CustomerPatch"),
+            "responses": {
+                **_ok("Customer", "The changed customer."),
+                **_errors("404", *_WRITE_ERRORS),
+            },
+        },
+    },
+    "/invoices": {
+        "get": {
+            "operationId": "listInvoices",
+            "summary": "List invoices",
+            "tags": ["invoices"],
+            "parameters": [{"in": "query", "schema": "InvoiceQuery"}],
+            "responses": {**_ok("InvoiceList", "A page of invoices."), **_errors("400")},
+        },
+        "post": {
+            "operationId": "createInvoice",
+            "summary": "Issue an invoice (or keep a draft), and optionally email it",
+            "description": "Issued at once (`open`) unless `draft` is true; `send` also emails "
+            "it to the customer. The number is allocated when left out.",
+            "tags": ["invoices"],
+            "requestBody": _body("InvoiceCreate"),
+            "responses": {
+                **_ok("Invoice", "The new invoice.", "201"),
+                **_errors(*_WRITE_ERRORS),
+            },
+        },
+    },
+    "/invoices/{invoice_id}": {
+        "parameters": [_id("invoice_id")],
+        "get": {
+            "operationId": "getInvoice",
+            "summary": "Read an invoice with its lines",
+            "tags": ["invoices"],
+            "responses": {**_ok("Invoice", "The invoice."), **_errors("404")},
+        },
+    },
+    "/invoices/{invoice_id}/void": {
+        "parameters": [_id("invoice_id")],
+        "post": {
+            "operationId": "voidInvoice",
+            "summary": "Void an invoice nothing has been paid on",
+            "tags": ["invoices"],
+            "requestBody": _body("VoidRequest"),
+            "responses": {
+                **_ok("Invoice", "The void invoice."),
+                **_errors("404", *_WRITE_ERRORS),
+            },
+        },
+    },
+}
+
+_SCHEMAS = {
+    "Error": schemas.Error,
+    "Customer": schemas.Customer,
+    "CustomerCreate": schemas.CustomerCreate,
+    "CustomerPatch": schemas.CustomerPatch,
+    "CustomerList": schemas.CustomerList,
+    "CustomerQuery": schemas.CustomerQuery,
+    "Invoice": schemas.Invoice,
+    "InvoiceCreate": schemas.InvoiceCreate,
+    "InvoiceList": schemas.InvoiceList,
+    "InvoiceQuery": schemas.InvoiceQuery,
+    "VoidRequest": schemas.VoidRequest,
+}
+
+
+def _schema_name(schema: Any) -> str:
+    cls = schema if isinstance(schema, type) else type(schema)
+    return {
+        schemas.ErrorDetail: "ErrorDetail",
+        schemas.Line: "Line",
+        schemas.LineCreate: "LineCreate",
+    }.get(cls) or next(name for name, known in _SCHEMAS.items() if known is cls)
+
+
+def build_spec() -> dict[str, Any]:
+    spec = APISpec(
+        title="AR Portal API",
+        version="1",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        info={"description": DESCRIPTION},
+        servers=[{"url": "/api/v1", "description": "The console host."}],
+        security=[{"apiKey": []}],
+        tags=[
+            {"name": "customers", "description": "The people and businesses invoices go to."},
+            {"name": "invoices", "description": "Invoices, their lines and pay links."},
+        ],
+    )
+    spec.components.security_scheme(
+        "apiKey",
+        {"type": "http", "scheme": "bearer", "description": "An API key: arp_<prefix>_<secret>."},
+    )
+    for name, schema in _SCHEMAS.items():
+        if not name.endswith("Query"):
+            spec.components.schema(name, schema=schema)
+    for path, operations in copy.deepcopy(PATHS).items():  # apispec resolves schemas in place
+        spec.path(path=path, parameters=operations.pop("parameters", None), operations=operations)
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    document = current_app.extensions.get("api_openapi")
+    if document is None:
+        document = current_app.extensions["api_openapi"] = build_spec()
+    return jsonify(document)

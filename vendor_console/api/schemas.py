@@ -1,0 +1,255 @@
+"""What the REST API accepts and answers, as marshmallow schemas (the OpenAPI document is made
+from these same classes).
+
+Input schemas refuse unknown fields (`unknown = RAISE`): a misspelt field is an error, never
+silently ignored. Output schemas read the domain's models directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+
+from shared.customers import MAX_CC
+from shared.invoices import MAX_LINES
+from shared.invoices.models import InvoiceStatus
+from vendor_console.api.fields import (
+    Amount,
+    Choice,
+    Day,
+    Flag,
+    Id,
+    Instant,
+    List,
+    Nested,
+    Percent,
+    Quantity,
+    QueryFlag,
+    QueryInteger,
+    Text,
+)
+
+LANGUAGES = ["en", "es"]
+KINDS = ["business", "personal"]
+STATUSES = [status.value for status in InvoiceStatus]
+PAGE_SIZE, MAX_PAGE_SIZE = 50, 100
+
+
+class ApiSchema(Schema):
+    """Base of every input schema: unknown fields are refused, in the caller's language."""
+
+    error_messages = {
+        "unknown": _l("This field is not allowed."),
+        "type": _l("Send an object (a JSON object)."),
+    }
+
+    class Meta:
+        unknown = RAISE
+
+
+# --- customers --------------------------------------------------------------------------------
+
+
+class CustomerFields(ApiSchema):
+    name = Text(max_length=200, blank=False, metadata={"example": "Harbor View Dental"})
+    email = Text(max_length=254, metadata={"format": "email", "example": "ap@harbor.test"})
+    client_number = Text(
+        max_length=8,
+        pattern=("^2[0-9]{7}$", _l("A client number has 8 digits and starts with 2.")),
+        metadata={
+            "example": "20000042",
+            "description": "8 digits starting with 2; allocated when left out.",
+        },
+    )
+    language = Choice(LANGUAGES, metadata={"description": "Language of the customer's emails."})
+    kind = Choice(KINDS)
+    phone = Text(
+        max_length=40,
+        pattern=("^[0-9+(). x-]*$", _l("Enter a phone number with digits, spaces and + ( ) -.")),
+        metadata={"example": "+1 (305) 555-0100"},
+    )
+    cc_emails = List(
+        Text(max_length=254, blank=False, metadata={"format": "email"}),
+        max_items=MAX_CC,
+        metadata={"description": "More addresses that receive the customer's invoices."},
+    )
+
+
+class CustomerCreate(CustomerFields):
+    name = Text(max_length=200, blank=False, required=True, metadata={"example": "Harbor View"})
+    email = Text(
+        max_length=254, required=True, metadata={"format": "email", "example": "ap@harbor.test"}
+    )
+
+
+class CustomerPatch(CustomerFields):
+    """Only the fields sent change."""
+
+
+class Customer(Schema):
+    id = fields.Integer(required=True)
+    client_number = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    cc_emails = fields.Method(
+        "_cc_emails", required=True, metadata={"type": "array", "items": {"type": "string"}}
+    )
+    phone = fields.String(required=True)
+    language = fields.String(required=True, metadata={"enum": LANGUAGES})
+    kind = fields.String(required=True, metadata={"enum": KINDS})
+    archived = fields.Method("_archived", required=True, metadata={"type": "boolean"})
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+
+    def _cc_emails(self, customer: Any) -> list[str]:
+        return [e.strip() for e in customer.cc_emails.split(",") if e.strip()]
+
+    def _archived(self, customer: Any) -> bool:
+        return customer.archived_at is not None
+
+
+class CustomerList(Schema):
+    data = fields.List(fields.Nested(Customer), required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last page."},
+    )
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+
+class LineCreate(ApiSchema):
+    description = Text(max_length=500, blank=False, required=True)
+    quantity = Quantity(required=True)
+    unit_price = Amount(required=True)
+    tax_rate = Percent(metadata={"description": "Tax in percent, 0 to 100; 0 when left out."})
+
+
+class InvoiceCreate(ApiSchema):
+    customer_id = Id(required=True)
+    number = Text(
+        max_length=20,
+        pattern=(
+            "^[A-Za-z0-9][A-Za-z0-9-]{0,19}$",
+            _l("Use up to 20 letters, digits and hyphens."),
+        ),
+        metadata={
+            "example": "400123",
+            "description": "Allocated (6 digits starting with 4) when left out.",
+        },
+    )
+    issue_date = Day(required=True)
+    due_date = Day(required=True)
+    electronic = Flag(
+        metadata={"description": "Paper invoices have no PDF in the portal. Default true."}
+    )
+    terms = Text(max_length=60, metadata={"example": "Net 30"})
+    notes = Text(max_length=5000, multiline=True)
+    lines = List(Nested(LineCreate), max_items=MAX_LINES, required=True)
+    draft = Flag(
+        metadata={"description": "Keep it as an editable draft, not issued. Default false."}
+    )
+    send = Flag(metadata={"description": "Email it to the customer now. Default false."})
+
+    @validates_schema
+    def _draft_or_send(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("draft") and data.get("send"):
+            raise ValidationError(str(_l("A draft cannot be sent: send one or the other.")), "send")
+
+
+class VoidRequest(ApiSchema):
+    reason = Text(max_length=500, blank=False, required=True)
+
+
+class Line(Schema):
+    description = fields.String(required=True)
+    quantity = Quantity(attribute="quantity_milli", required=True)
+    unit_price = Amount(attribute="unit_price_cents", required=True)
+    tax_rate = Percent(attribute="tax_rate_bp", required=True)
+    amount = Amount(attribute="amount_cents", required=True)
+
+
+class Invoice(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    customer_id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": STATUSES})
+    issue_date = Day(required=True)
+    due_date = Day(required=True)
+    electronic = fields.Boolean(required=True)
+    currency = fields.String(required=True, metadata={"example": "USD"})
+    terms = fields.String(required=True)
+    notes = fields.String(required=True)
+    total = Amount(attribute="total_cents", required=True)
+    late_fees = Amount(attribute="late_fee_cents", required=True)
+    paid = Amount(attribute="paid_cents", required=True)
+    balance = Amount(
+        attribute="balance_cents",
+        required=True,
+        metadata={"description": "What is still owed: 0 for drafts and void invoices."},
+    )
+    void_reason = fields.String(required=True)
+    sent_at = Instant(required=True, allow_none=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+    lines = fields.List(fields.Nested(Line), required=True)
+    pay_url = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "format": "uri",
+            "description": "Signed link that opens the customer's invoices in the portal with no "
+            "password; null for drafts and void invoices.",
+        },
+    )
+
+
+class InvoiceList(Schema):
+    data = fields.List(fields.Nested(Invoice), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+# --- query strings ----------------------------------------------------------------------------
+
+
+class PageQuery(ApiSchema):
+    limit = QueryInteger(
+        minimum=1, maximum=MAX_PAGE_SIZE, metadata={"description": "Page size, default 50."}
+    )
+    cursor = Text(max_length=200, metadata={"description": "`next_cursor` of the previous page."})
+
+
+class CustomerQuery(PageQuery):
+    q = Text(max_length=100, metadata={"description": "Part of a name, email or client number."})
+    archived = QueryFlag(metadata={"description": "Archived customers instead of current ones."})
+    updated_since = Instant(metadata={"description": "Changed at or after this instant."})
+
+
+class InvoiceQuery(PageQuery):
+    status = Choice(STATUSES)
+    customer_id = QueryInteger(minimum=1, maximum=2**31 - 1)
+    updated_since = Instant(metadata={"description": "Changed at or after this instant."})
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True, metadata={"example": "unprocessable_entity"})
+    message = fields.String(required=True, metadata={"description": "In the caller's language."})
+    # `fields` would shadow Schema.fields: the attribute has another name, the JSON key is `fields`.
+    field_messages = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"description": 'Messages per field path, e.g. "lines.0.quantity".'},
+    )
+
+
+class Error(Schema):
+    error = fields.Nested(ErrorDetail, required=True)
