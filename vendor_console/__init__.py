@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, template_folder="templates")
 
-from vendor_console import accounts, dashboard, team  # noqa: E402, F401 - routes register on bp
+from vendor_console import accounts, dashboard, faq, support, team  # noqa: E402, F401 - routes register on bp
