@@ -7,6 +7,7 @@ from wtforms import (
     EmailField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TelField,
@@ -46,7 +47,10 @@ class SignUpForm(FlaskForm):
     confirm = _confirm(_l("Type the password again"))
     kind = RadioField(
         _l("Account type"),
-        choices=[("personal", _l("Personal")), ("business", _l("Business"))],
+        choices=[
+            SelectChoice("personal", _l("Personal")),
+            SelectChoice("business", _l("Business")),
+        ],
         validators=[DataRequired(message=_l("Choose Personal or Business."))],
     )
 
@@ -71,9 +75,9 @@ class AcceptInvitationForm(NewPasswordForm):
 
 
 ROLE_CHOICES = [
-    ("viewer", _l("Viewer: sees invoices")),
-    ("payer", _l("Payer: sees and pays invoices")),
-    ("admin", _l("Admin: also manages colleagues and AutoPay")),
+    SelectChoice("viewer", _l("Viewer: sees invoices")),
+    SelectChoice("payer", _l("Payer: sees and pays invoices")),
+    SelectChoice("admin", _l("Admin: also manages colleagues and AutoPay")),
 ]
 
 
@@ -88,7 +92,9 @@ class RoleForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[_at_most(120)])
-    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()]
+    )
 
 
 class EmailChangeForm(FlaskForm):

@@ -149,6 +149,7 @@ def confirm(app, shop: Shop, email: str, browser=None) -> None:
 
 
 def payer(email: str) -> PortalUser:
+    db.session.expire_all()  # what requests committed, not what this session remembers
     return db.session.scalars(
         select(PortalUser).where(PortalUser.email == email).execution_options(all_tenants=True)
     ).one()
