@@ -10,12 +10,11 @@ from shared.customers.models import CustomerKind
 from shared.extensions import db
 from shared.portal_accounts.models import PortalAccount, PortalRole, PortalUser
 from tests.conftest import csrf_token, host_client, submit
-from tests.portal_factories import (  # noqa: F401 - fixture
+from tests.portal.factories import (
     PAYER_PASSWORD,
     add_customer,
     confirm,
     link_path,
-    make_shop,
     open_as_guest,
     outbox,
     pay_link_path,
@@ -47,7 +46,8 @@ def test_sign_up_personal_from_the_pay_link(app, make_shop):
     browser = open_as_guest(app, shop)
     page = browser.get("/sign-up").get_data(as_text=True)
     assert 'value="ap@harbor-acme.test"' in page  # the customer's email, ready to change
-    assert "Personal" in page and "Business" in page
+    assert "Personal" in page
+    assert "Business" in page
     assert "<legend>Account type</legend>" in page
     response = submit(browser, "/sign-up", SIGN_UP)
     assert response.status_code == 302
@@ -275,7 +275,9 @@ def test_remember_me_sets_a_lasting_cookie(app, make_shop):
     )
     cookies = response.headers.getlist("Set-Cookie")
     remember = [c for c in cookies if c.startswith("remember_token=")]
-    assert remember and "Expires=" in remember[0] and "HttpOnly" in remember[0]
+    assert remember
+    assert "Expires=" in remember[0]
+    assert "HttpOnly" in remember[0]
     assert "Domain=" not in remember[0]
 
 
