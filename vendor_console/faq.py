@@ -83,12 +83,14 @@ def _show_error(form: FaqForm, error: InputError, order: list[int]) -> None:
 def faq_editor():
     language = _language()
     form = FaqForm()
+    refused = False
     if form.validate_on_submit():
         items, order = _ordered(form)
         try:
             save_faq(language, items)
         except InputError as error:
             _show_error(form, error, order)
+            refused = True
         else:
             db.session.commit()
             flash(_("The FAQ is saved."), "success")
@@ -101,7 +103,7 @@ def faq_editor():
             )
         for _blank in range(BLANK_ROWS):
             form.entries.append_entry()
-    status = 422 if form.errors or form.form_errors else 200
+    status = 422 if refused or form.errors or form.form_errors else 200
     return render_template(
         "console/faq.html", form=form, language=language, own=own, languages=LANGUAGES
     ), status
