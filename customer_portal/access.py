@@ -16,6 +16,7 @@ from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from shared.customers.models import Customer
+from shared.i18n import SESSION_KEY as LANGUAGE_KEY
 from shared.portal_accounts import account_of
 from shared.portal_accounts.models import PortalAccount, PortalUser
 from shared.tenancy import scoped_get
@@ -78,9 +79,17 @@ def may_pay() -> bool:
     return payer.may_pay if payer else portal_customer() is not None
 
 
+def _fresh_session() -> None:
+    """Empty the session, keeping only the language this browser chose."""
+    language = session.get(LANGUAGE_KEY)
+    session.clear()
+    if language:
+        session[LANGUAGE_KEY] = language
+
+
 def sign_in(user: PortalUser, remember: bool = False) -> None:
     # A fresh session at sign-in: nothing planted before it (fixation) survives, nor a guest grant.
-    session.clear()
+    _fresh_session()
     login_user(user, remember=remember)
     for key in ("portal_customer", "portal_account"):
         g.pop(key, None)
@@ -88,7 +97,7 @@ def sign_in(user: PortalUser, remember: bool = False) -> None:
 
 def sign_out() -> None:
     logout_user()
-    session.clear()
+    _fresh_session()
     for key in ("portal_customer", "portal_account"):
         g.pop(key, None)
 
