@@ -57,13 +57,7 @@ def sign_up():
         else:
             db.session.commit()
             sign_in(user)
-            flash(
-                _(
-                    "Welcome! We sent a link to %(email)s: open it to confirm your email.",
-                    email=user.email,
-                ),
-                "success",
-            )
+            flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("portal.home"))
     status = 422 if form.errors else 200
     return render_template("portal/sign_up.html", form=form, customer=customer), status

@@ -1,4 +1,4 @@
-"""portal accounts, support requests, FAQ
+"""portal accounts (payers, colleagues, invitations), support requests and replies, FAQ entries
 
 Revision ID: 0005_portal_accounts
 Revises: 0002_balances
@@ -27,7 +27,9 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False, comment='The vendor business this row belongs to.'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_faq_entries_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_faq_entries'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_faq_entries')),
+    # Autogenerate does not see check constraints: written by hand.
+    sa.CheckConstraint('position >= 0', name=op.f('ck_faq_entries_position_not_negative'))
     )
     with op.batch_alter_table('faq_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_faq_entries_tenant_id'), ['tenant_id'], unique=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import UTCDateTime, utcnow
@@ -16,6 +16,7 @@ class FaqEntry(TenantOwned, db.Model):
     __tablename__ = "faq_entries"
     __table_args__ = (
         Index("ix_faq_entries_tenant_id_language_position", "tenant_id", "language", "position"),
+        CheckConstraint("position >= 0", name="position_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
