@@ -342,3 +342,18 @@ def test_the_colleagues_page_lists_only_this_account(app, admin):
     page = browser.get("/colleagues").get_data(as_text=True)
     assert "pat@harbor.test" in page
     assert "olga@other.test" not in page
+
+
+def test_the_colleagues_page_runs_the_same_queries_for_2_or_12_people(app, admin, count_queries):
+    _shop, browser = admin
+
+    def queries():
+        with count_queries() as counter:
+            assert browser.get("/colleagues").status_code == 200
+        return counter.count
+
+    invite(browser, "a1@harbor.test")
+    few = queries()
+    for i in range(10):
+        invite(browser, f"b{i}@harbor.test", "viewer")
+    assert queries() == few

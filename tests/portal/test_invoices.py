@@ -305,3 +305,15 @@ def test_the_selection_page_is_paginated(app, make_shop):
     numbers_first = set(re.findall(r">(4\d{5})</a>", first))
     numbers_second = set(re.findall(r">(4\d{5})</a>", second))
     assert not numbers_first & numbers_second
+
+
+def test_error_pages_keep_the_portal_shell(app, make_shop):
+    shop = make_shop()
+    browser = open_as_guest(app, shop)
+    for path in ("/invoices/999999", "/no-such-page"):
+        response = browser.get(path)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 404
+        assert "This page does not exist." in body
+        assert 'href="/help"' in body
+        assert "Acme Supply Co." in body
