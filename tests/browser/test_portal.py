@@ -302,3 +302,37 @@ def test_need_assistance_reaches_the_vendor(portal, page):
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("status")).to_contain_text("within 1–2 business days")
     screenshot(page, "portal-assistance-sent")
+
+
+def test_the_console_support_inbox_and_faq_editor(portal, page):
+    # A payer asks for help in Spanish; the vendor answers from the console.
+    page.goto(portal.url("/help?lang=es"))
+    page.get_by_label("Nombre").fill("Ana Pérez")
+    page.get_by_label("Email").fill("ana@harbor.test")
+    page.get_by_label("¿Cómo podemos ayudarlo?").fill(
+        "¿Pueden enviarme la factura 400001 otra vez?"
+    )
+    page.get_by_role("button", name="Enviar").click()
+    page.goto(portal.server.console("/sign-in"))
+    page.get_by_label("Email").fill("owner@acme.test")
+    page.get_by_label("Password").fill("owner-password-1")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Support").click()
+    assert_accessible(page, "support inbox")
+    screenshot(page, "console-support-inbox")
+    page.get_by_role("link", name="Ana Pérez").click()
+    expect(page.locator(".facts")).to_contain_text("Español")  # replies go out in Spanish
+    page.get_by_label("Your reply").fill("La enviamos de nuevo.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".flash")).to_contain_text("ana@harbor.test")
+    assert_accessible(page, "support request")
+    screenshot(page, "console-support-request")
+    page.get_by_role("link", name="FAQ").click()
+    assert_accessible(page, "faq editor")
+    page.get_by_label("Question").first.fill("Do you accept checks?")
+    page.get_by_label("Answer").first.fill("No, only online payments.")
+    page.get_by_role("button", name="Save the FAQ").click()
+    expect(page.locator(".flash")).to_contain_text("The FAQ is saved.")
+    screenshot(page, "console-faq-editor")
+    page.goto(portal.url("/faq?lang=en"))
+    expect(page.get_by_role("heading", name="Do you accept checks?")).to_be_visible()

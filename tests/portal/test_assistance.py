@@ -337,3 +337,13 @@ def test_one_vendors_faq_is_not_anothers(app, make_shop):
     assert "Acme only?" in host_client(app, "acme.localhost:8000").get("/faq").get_data(
         as_text=True
     )
+
+
+def test_a_lang_link_keeps_the_portal_in_that_language(app, make_shop):
+    shop = make_shop()
+    browser = shop.browser(app)
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "¿Necesita ayuda?" in browser.get("/help?lang=es").get_data(as_text=True)
+    submit(browser, "/help", HELP)
+    with tenant_scope(shop.tenant.id):
+        assert db.session.scalars(select(SupportRequest.language)).one() == "es"
