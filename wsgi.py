@@ -77,6 +77,8 @@ def register_extensions(app: SidedFlask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "console.sign_in"
+    # Portal users who need to sign in go to their vendor's portal sign-in, not the console's.
+    login_manager.blueprint_login_views = {"portal": "portal.sign_in"}
     login_manager.login_message = ""
     login_manager.session_protection = "strong"
     limiter.init_app(app)
@@ -91,6 +93,12 @@ def register_extensions(app: SidedFlask) -> None:
 
             id_text, _sep, token = rest.partition(":")
             return load_staff(int(id_text), token) if id_text.isdigit() else None
+        if kind == "payer" and g.get("side") == Side.PORTAL and g.get("tenant") is not None:
+            # Only on a portal host, only for the tenant of that host (the query is scoped to it).
+            from shared.portal_accounts import load_payer
+
+            id_text, _sep, token = rest.partition(":")
+            return load_payer(int(id_text), token) if id_text.isdigit() else None
         return None
 
 

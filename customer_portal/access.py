@@ -1,40 +1,105 @@
-"""Who the payer on this portal is paying for: a customer of the tenant, reached through a pay link
-(or, later, a guest lookup or a signed-in portal account).
+"""Who the payer on this portal is paying for, and what they may do.
 
-Access lives in the portal host's own session cookie and is checked again on every request: the
-customer must still belong to this tenant and the grant must not have expired.
+Two ways give a browser a customer: a signed-in portal user (Flask-Login, `payer:` ids, loaded only
+for the tenant of this host), or a guest grant kept in this host's session cookie by a pay link or a
+guest lookup. A grant covers one customer until it expires; both are checked again on every request.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
 from functools import wraps
 
-from flask import g, redirect, session, url_for
+from flask import abort, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
 from shared.customers.models import Customer
+from shared.i18n import SESSION_KEY as LANGUAGE_KEY
+from shared.portal_accounts import account_of
+from shared.portal_accounts.models import PortalAccount, PortalUser
 from shared.tenancy import scoped_get
 
 SESSION_KEY = "portal_access"
+GUEST_LIFETIME = timedelta(days=1)
 
 
-def grant(customer_id: int, until: date) -> None:
+def grant(customer_id: int, until: datetime) -> None:
     """Remember in this browser that it may see this customer's invoices until `until`."""
-    session[SESSION_KEY] = {"customer_id": customer_id, "until": until.toordinal()}
+    session[SESSION_KEY] = {"customer_id": customer_id, "until": int(until.timestamp())}
+
+
+def grant_for_link(customer_id: int, link_expires_on: date, now: datetime) -> None:
+    """A pay link's grant: a day at most, and never past the link's own last day."""
+    link_end = datetime.combine(link_expires_on + timedelta(days=1), day_time(0), tzinfo=UTC)
+    grant(customer_id, min(link_end, now + GUEST_LIFETIME))
 
 
 def revoke() -> None:
     session.pop(SESSION_KEY, None)
 
 
-def current_customer(today: date) -> Customer | None:
+def current_payer() -> PortalUser | None:
+    user = current_user._get_current_object() if current_user else None
+    return user if isinstance(user, PortalUser) else None
+
+
+def granted_customer_id() -> int | None:
     access = session.get(SESSION_KEY)
     if not isinstance(access, dict):
         return None
     customer_id, until = access.get("customer_id"), access.get("until")
-    if not isinstance(customer_id, int) or not isinstance(until, int) or until < today.toordinal():
+    if not isinstance(customer_id, int) or not isinstance(until, int) or until < time.time():
         return None
-    return scoped_get(Customer, customer_id)  # None for another tenant's customer
+    return customer_id
+
+
+def portal_customer() -> Customer | None:
+    """The customer this browser may see (the signed-in payer's, else the grant's); once a request."""
+    if "portal_customer" not in g:
+        payer = current_payer()
+        customer_id = payer.customer_id if payer else granted_customer_id()
+        # scoped_get: another tenant's customer is None.
+        g.portal_customer = scoped_get(Customer, customer_id) if customer_id else None
+    return g.portal_customer
+
+
+def portal_account() -> PortalAccount | None:
+    """The customer's portal account (made at the first sign-up), if any; once a request."""
+    if "portal_account" not in g:
+        customer = portal_customer()
+        g.portal_account = account_of(customer.id) if customer else None
+    return g.portal_account
+
+
+def may_pay() -> bool:
+    """Guests with a link or lookup may pay (guest payment); of the signed-in, viewers may not."""
+    payer = current_payer()
+    return payer.may_pay if payer else portal_customer() is not None
+
+
+def _fresh_session() -> None:
+    """Empty the session, keeping only the language this browser chose."""
+    language = session.get(LANGUAGE_KEY)
+    session.clear()
+    if language:
+        session[LANGUAGE_KEY] = language
+
+
+def sign_in(user: PortalUser, remember: bool = False) -> None:
+    # A fresh session at sign-in: nothing planted before it (fixation) survives, nor a guest grant.
+    _fresh_session()
+    login_user(user, remember=remember)
+    for key in ("portal_customer", "portal_account"):
+        g.pop(key, None)
+
+
+def sign_out() -> None:
+    logout_user()
+    _fresh_session()
+    for key in ("portal_customer", "portal_account"):
+        g.pop(key, None)
 
 
 def customer_required(view):
@@ -42,10 +107,28 @@ def customer_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        customer = current_customer(date.today())
+        customer = portal_customer()
         if customer is None:
             return redirect(url_for("portal.home"))
         g.customer = customer
+        g.payer = current_payer()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def payer_required(view):
+    """Views for a signed-in portal user only; guests go to the sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        payer = current_payer()
+        if payer is None:
+            return redirect(url_for("portal.sign_in", next=request.full_path.rstrip("?")))
+        customer = portal_customer()
+        if customer is None:
+            abort(404)
+        g.customer, g.payer = customer, payer
         return view(*args, **kwargs)
 
     return wrapped

@@ -1,20 +1,51 @@
-"""What the customer owes: pay links into the portal, and the open invoices."""
+"""What the customer owes: pay links into the portal, the invoice selection page ("Select/View
+Invoices & Late Fees"), the paid history, each invoice and its PDF."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import g, redirect, render_template, url_for
-from sqlalchemy import select
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from customer_portal import bp
-from customer_portal.access import customer_required, grant
+from customer_portal.access import (
+    current_payer,
+    customer_required,
+    grant_for_link,
+    may_pay,
+    sign_out,
+)
+from shared.clock import utcnow
 from shared.customers.models import Customer
-from shared.extensions import db
-from shared.invoices import OPEN_STATUSES
-from shared.invoices.models import Invoice
+from shared.errors import InputError
+from shared.i18n import SESSION_KEY as LANGUAGE_KEY
+from shared.i18n import current_language
+from shared.invoices import lines_of
+from shared.invoices.for_customer import (
+    customer_invoice,
+    open_invoices,
+    outstanding_cents,
+    paid_invoices,
+    select_invoices,
+)
+from shared.invoices.sending import invoice_pdf
+from shared.pagination import page_number
 from shared.pay_links import read_token
 from shared.tenancy import scoped_get
+
+OPEN_PER_PAGE = 50
+# The payment flow (a later issue) registers this endpoint; it reads the selection from the session.
+PAYMENT_ENDPOINT = "portal.pay"
+SELECTION_KEY = "portal_selection"
 
 
 @bp.route("/pay/<token>")
@@ -24,19 +55,83 @@ def pay_link(token: str):
     customer = scoped_get(Customer, link.customer_id) if link else None
     if link is None or customer is None:
         return render_template("portal/link_invalid.html"), 404
-    if link.expires_on < date.today():
+    now = utcnow()
+    if link.expires_on < now.date():
         return render_template("portal/link_expired.html"), 410
-    grant(customer.id, link.expires_on)
-    return redirect(url_for("portal.invoices"))
+    payer = current_payer()
+    if payer is not None:
+        if payer.customer_id == customer.id:
+            return redirect(url_for("portal.home"))
+        sign_out()  # someone else's link on this browser: they should not see this account
+    language = session.get(LANGUAGE_KEY)
+    grant_for_link(customer.id, link.expires_on, now)
+    # The email was in the customer's language: the portal continues in it unless chosen otherwise.
+    session[LANGUAGE_KEY] = language or customer.language
+    return redirect(url_for("portal.home"))
+
+
+def _selection_page(status: int = 200, selection=None, selected_ids=None):
+    page = open_invoices(g.customer.id, page_number(request.args.get("page")), OPEN_PER_PAGE)
+    selected = set(selected_ids) if selected_ids is not None else {i.id for i in page.items}
+    return render_template(
+        "portal/invoices.html",
+        invoices=page,
+        outstanding=outstanding_cents(g.customer.id),
+        selected=selected,
+        selected_cents=sum(i.balance_cents for i in page.items if i.id in selected),
+        selection=selection,
+        can_pay=may_pay(),
+    ), status
 
 
 @bp.route("/invoices")
 @customer_required
 def invoices():
-    rows = db.session.scalars(
-        select(Invoice)
-        .where(Invoice.customer_id == g.customer.id, Invoice.status.in_(OPEN_STATUSES))
-        .order_by(Invoice.due_date, Invoice.id)
-    ).all()
-    outstanding = sum(invoice.balance_cents for invoice in rows)
-    return render_template("portal/invoices.html", invoices=rows, outstanding=outstanding)
+    return _selection_page()
+
+
+@bp.route("/invoices", methods=["POST"])
+@customer_required
+def select():
+    """The "OK" of the selection page: check the ticked invoices, then hand them to payment."""
+    if not may_pay():
+        abort(403)
+    ids = [int(v) for v in request.form.getlist("invoice") if v.isdigit() and len(v) < 19]
+    try:
+        selection = select_invoices(g.customer.id, ids)
+    except InputError as error:
+        flash(error.message, "error")
+        return _selection_page(422, selected_ids=ids)
+    session[SELECTION_KEY] = selection.invoice_ids
+    if PAYMENT_ENDPOINT in current_app.view_functions:
+        return redirect(url_for(PAYMENT_ENDPOINT))
+    return _selection_page(200, selection=selection, selected_ids=selection.invoice_ids)
+
+
+@bp.route("/invoices/paid")
+@customer_required
+def paid():
+    page = paid_invoices(g.customer.id, page_number(request.args.get("page")))
+    return render_template("portal/paid.html", invoices=page)
+
+
+@bp.route("/invoices/<int:invoice_id>")
+@customer_required
+def invoice(invoice_id: int):
+    found = customer_invoice(g.customer.id, invoice_id)
+    if found is None:
+        abort(404)
+    return render_template("portal/invoice.html", invoice=found, lines=lines_of(found))
+
+
+@bp.route("/invoices/<int:invoice_id>/pdf")
+@customer_required
+def invoice_pdf_download(invoice_id: int):
+    found = customer_invoice(g.customer.id, invoice_id)
+    if found is None or not found.electronic:
+        abort(404)  # paper invoices are payable online but have no PDF in the portal
+    pdf = invoice_pdf(g.tenant, found, language=current_language())
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="invoice-{found.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -11,11 +11,14 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from shared.clock import utcnow
 from shared.customers import create_customer
 from shared.customers.models import Customer, CustomerKind
 from shared.extensions import db
 from shared.invoices import LineInput, create_invoice, open_invoice
 from shared.invoices.models import Invoice
+from shared.portal_accounts import accept_invitation, invite_colleague, sign_up
+from shared.portal_accounts.models import PortalRole, PortalUser
 from shared.tenancy import enter_tenant
 from tenants.branding import LogoUpload, logo_bytes, process_logo, store_logo
 from tenants.models import Tenant
@@ -46,6 +49,20 @@ CUSTOMERS = [
     ),
     DemoCustomer(
         "20000103", "Blue Ridge Builders Inc.", "ap@blueridge.test", CustomerKind.BUSINESS, "en"
+    ),
+]
+
+# Portal sign-ins: (client number, email, password, account type, role, invited by).
+PAYERS = [
+    ("20000102", "maria.gonzalez@example.test", "demo-payer-maria", "personal", "admin", None),
+    ("20000101", "billing@harborview.test", "demo-payer-harbor", "business", "admin", None),
+    (
+        "20000101",
+        "frontdesk@harborview.test",
+        "demo-payer-frontdesk",
+        "business",
+        "payer",
+        "billing@harborview.test",
     ),
 ]
 
@@ -143,5 +160,34 @@ def load() -> None:
             lines=[LineInput(d, Decimal(q), price) for d, q, price in lines],
         )
         open_invoice(invoice)
+    _load_payers(tenant, customers)
     db.session.commit()
     click.echo(f"demo tenant {DEMO_SLUG!r} ready: sign in as {DEMO_OWNER[0]} / {DEMO_OWNER[1]}")
+    for _client, email, password, kind, role, _by in PAYERS:
+        click.echo(f"demo portal sign-in ({kind}, {role}): {email} / {password}")
+
+
+def _load_payers(tenant: Tenant, customers: dict[str, Customer]) -> None:
+    """Portal users for the demo customers: a personal one, a business admin and a colleague."""
+    existing = {u.email: u for u in db.session.scalars(select(PortalUser))}
+    for client, email, password, kind, role, invited_by in PAYERS:
+        if email in existing:
+            continue
+        customer = customers[client]
+        if invited_by is None:
+            user = sign_up(
+                tenant,
+                customer,
+                email=email,
+                password=password,
+                kind=kind,
+                language=customer.language,
+            )
+        else:
+            inviter = existing[invited_by]
+            invitation = invite_colleague(tenant, inviter, email, PortalRole(role))
+            token = invitation.link.rsplit("/", 1)[1]
+            user = accept_invitation(token, name="", password=password, language=customer.language)
+        user.email_verified_at = utcnow()
+        db.session.flush()
+        existing[email] = user

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-_AMOUNT_RE = re.compile(r"^\$?\s*(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?)$")
+_AMOUNT_RE = re.compile(r"^\$?[ ]*(?P<num>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})?)$")
 MAX_CENTS = 10**13  # $100 billion: far above any invoice, far below an overflow
 
 

@@ -1,9 +1,12 @@
 """Every model, imported in one place so the metadata (and so Alembic) sees the whole schema."""
 
 from shared.customers.models import Customer  # noqa: F401
+from shared.faq.models import FaqEntry  # noqa: F401
 from shared.invoices.models import Invoice, InvoiceLine  # noqa: F401
 from shared.mail.models import OutboxAttachment, OutboxMessage  # noqa: F401
+from shared.portal_accounts.models import PortalAccount, PortalInvitation, PortalUser  # noqa: F401
 from shared.sequences import TenantSequence  # noqa: F401
+from shared.support.models import SupportReply, SupportRequest  # noqa: F401
 from tenants.api_keys import ApiKey  # noqa: F401
 from tenants.models import (  # noqa: F401
     StaffInvitation,

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from shared.customers.models import Customer
 from shared.extensions import db
 from shared.invoices.models import Invoice, InvoiceStatus
+from shared.portal_accounts.models import PortalUser
 from shared.storage import storage
 from tenants.models import Tenant
 from tests.conftest import host_client, submit
@@ -66,12 +67,15 @@ def test_demo_load_is_idempotent(app):
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
     assert "owner@acme.test / demo-password-1" in first.output
+    assert "maria.gonzalez@example.test / demo-payer-maria" in first.output
+    assert "billing@harborview.test / demo-payer-harbor" in first.output
+    assert "frontdesk@harborview.test / demo-payer-frontdesk" in first.output
 
     def counts():
         def query(model):
             return select(func.count()).select_from(model).execution_options(all_tenants=True)
 
-        return tuple(db.session.scalar(query(m)) for m in (Tenant, Customer, Invoice))
+        return tuple(db.session.scalar(query(m)) for m in (Tenant, Customer, Invoice, PortalUser))
 
     def branding():
         tenant = db.session.scalars(select(Tenant)).one()
@@ -86,7 +90,7 @@ def test_demo_load_is_idempotent(app):
         )
 
     before = counts()
-    assert before == (1, 3, 6)
+    assert before == (1, 3, 6, 3)
     branded = branding()
     assert branded[1:4] == ("#0f766e", "accountsreceivable@acme.test", "+1 (305) 555-0100")
     assert branded[4] == [branded[0]]  # one logo file, the tenant's

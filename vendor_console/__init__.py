@@ -12,7 +12,9 @@ from vendor_console import (  # noqa: E402, F401 - routes register on bp
     api_keys,
     customers,
     dashboard,
+    faq,
     invoices,
     settings,
+    support,
     team,
 )

@@ -1,0 +1,120 @@
+"""Portal forms: they parse and check shape; the rules live in the domain operations."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from shared.i18n import LANGUAGES
+from shared.passwords import MAX_LENGTH
+
+_required = DataRequired(message=_l("This field is required."))
+
+
+def _at_most(n: int) -> Length:
+    return Length(max=n, message=_l("Use at most %(max)d characters."))
+
+
+def _password(label):
+    return PasswordField(label, validators=[_required, _at_most(MAX_LENGTH)])
+
+
+def _confirm(label, other: str = "password"):
+    return PasswordField(
+        label,
+        validators=[_required, EqualTo(other, message=_l("The two passwords do not match."))],
+    )
+
+
+class LookupForm(FlaskForm):
+    invoice_number = StringField(_l("Invoice number"), validators=[_required, _at_most(40)])
+    invoice_total = StringField(_l("Invoice total"), validators=[_required, _at_most(40)])
+
+
+class SignUpForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
+    password = _password(_l("Create a password"))
+    confirm = _confirm(_l("Type the password again"))
+    kind = RadioField(
+        _l("Account type"),
+        choices=[
+            SelectChoice("personal", _l("Personal")),
+            SelectChoice("business", _l("Business")),
+        ],
+        validators=[DataRequired(message=_l("Choose Personal or Business."))],
+    )
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
+    password = PasswordField(_l("Password"), validators=[_required, _at_most(1024)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = _password(_l("New password"))
+    confirm = _confirm(_l("Type the new password again"))
+
+
+class AcceptInvitationForm(NewPasswordForm):
+    name = StringField(_l("Your name"), validators=[_required, _at_most(120)])
+
+
+ROLE_CHOICES = [
+    SelectChoice("viewer", _l("Viewer: sees invoices")),
+    SelectChoice("payer", _l("Payer: sees and pays invoices")),
+    SelectChoice("admin", _l("Admin: also manages colleagues and AutoPay")),
+]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Colleague's email"), validators=[_required, _at_most(254)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="payer")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[_at_most(120)])
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()]
+    )
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(_l("New email"), validators=[_required, _at_most(254)])
+    current_password = PasswordField(
+        _l("Your current password"), validators=[_required, _at_most(1024)]
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Your current password"), validators=[_required, _at_most(1024)]
+    )
+    password = _password(_l("New password"))
+    confirm = _confirm(_l("Type the new password again"))
+
+
+class AssistanceForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[_required, _at_most(120)])
+    email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
+    phone = TelField(_l("Phone (optional)"), validators=[_at_most(40)])
+    invoice_number = StringField(_l("Invoice number (optional)"), validators=[_at_most(20)])
+    message = TextAreaField(_l("How can we help?"), validators=[_required, _at_most(5000)])

@@ -1,0 +1,533 @@
+"""Portal accounts: payers sign up for a customer, sign in, reset passwords, confirm their email and
+invite colleagues to a business account.
+
+A payer's identity is per tenant (the same email at two vendors is two users). Operations act on the
+tenant in scope, take the acting payer as an argument, flush and queue mail, and never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from shared.clock import utcnow
+from shared.customers.models import Customer, CustomerKind
+from shared.errors import InputError
+from shared.extensions import db
+from shared.i18n import supported
+from shared.mail import send_email
+from shared.mailbox import normalize_email
+from shared.passwords import hash_password, password_problem, verify_password
+from shared.portal_accounts.models import PortalAccount, PortalInvitation, PortalRole, PortalUser
+from shared.tenancy import current_tenant_id, scoped_get
+from tenants.hosts import portal_host
+from tenants.models import Tenant
+from tenants.routing import portal_url
+
+VERIFY_MAX_AGE = timedelta(days=3)
+RESET_MAX_AGE = timedelta(hours=1)
+INVITATION_LIFETIME = timedelta(days=7)
+MAX_PENDING_INVITATIONS = 50
+
+
+class AccountExists(InputError):
+    """The customer already has a portal account: sign in, or be invited to it."""
+
+
+def _link(tenant: Tenant, endpoint: str, **values: object) -> str:
+    host = portal_host(tenant, current_app.config["PORTAL_DOMAIN"])
+    return portal_url(current_app, host, endpoint, **values)
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    problem = password_problem(password or "")
+    if problem:
+        raise InputError(field, problem)
+
+
+def _name(raw: str | None) -> str:
+    name = " ".join((raw or "").split())
+    if len(name) > 120:
+        raise InputError("name", str(_l("Use at most %(n)d characters.", n=120)))
+    return name
+
+
+def _email_taken(email: str, except_id: int | None = None) -> bool:
+    query = select(PortalUser.id).where(PortalUser.email == email)
+    if except_id is not None:
+        query = query.where(PortalUser.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+def account_of(customer_id: int) -> PortalAccount | None:
+    return db.session.scalar(select(PortalAccount).where(PortalAccount.customer_id == customer_id))
+
+
+def _new_user(
+    customer_id: int, email: str, password: str, role: PortalRole, name: str, language: str
+) -> PortalUser:
+    return PortalUser(
+        customer_id=customer_id,
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        language=supported(language) or "en",
+        session_token=secrets.token_hex(16),
+    )
+
+
+# --- sign-up and email confirmation -----------------------------------------------------------
+
+
+def sign_up(
+    tenant: Tenant,
+    customer: Customer,
+    *,
+    email: str,
+    password: str,
+    kind: CustomerKind | str,
+    language: str,
+) -> PortalUser:
+    """The customer's portal account and its first user (an admin); emails a confirmation link.
+
+    Only someone who holds a capability for this customer (a pay link or a guest lookup) reaches
+    this; the customer's own billing address is told, so a stranger's sign-up does not go unseen.
+    """
+    if account_of(customer.id) is not None:
+        raise AccountExists(
+            "",
+            str(
+                _l(
+                    "%(customer)s already has a portal account. Sign in, or ask the person who "
+                    "set it up to invite you as a colleague.",
+                    customer=customer.name,
+                )
+            ),
+        )
+    email = normalize_email(email)
+    if _email_taken(email):
+        raise InputError(
+            "email",
+            str(
+                _l(
+                    "An account with this email already exists. Sign in, or reset your password "
+                    "if you forgot it."
+                )
+            ),
+        )
+    _check_password(password)
+    try:
+        kind = CustomerKind(kind)
+    except ValueError:
+        raise InputError("kind", str(_l("Choose Personal or Business."))) from None
+    account = PortalAccount(customer_id=customer.id, kind=kind)
+    user = _new_user(customer.id, email, password, PortalRole.ADMIN, "", language)
+    db.session.add_all([account, user])
+    db.session.flush()
+    send_email_confirmation(tenant, user, email)
+    for address in customer.recipients:
+        if address != email:
+            send_email(
+                address,
+                "payer_account_created",
+                customer.language,
+                tenant=tenant,
+                customer=customer,
+                user_email=email,
+                help_link=_link(tenant, "portal.assistance"),
+            )
+    return user
+
+
+def _verify_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="payer-email-confirm")
+
+
+def send_email_confirmation(tenant: Tenant, user: PortalUser, address: str) -> None:
+    """Email `address` a link that confirms it belongs to this user (their email, or a new one)."""
+    token = _verify_serializer().dumps({"t": tenant.id, "u": user.id, "e": address})
+    send_email(
+        address,
+        "payer_confirm_email",
+        user.language or tenant.default_language,
+        tenant=tenant,
+        confirm_link=_link(tenant, "portal.confirm_email", token=token),
+        days=VERIFY_MAX_AGE.days,
+        changing=address != user.email,
+    )
+
+
+def confirm_email(tenant: Tenant, token: str) -> PortalUser:
+    """Mark the address in the token confirmed; a pending new address becomes the user's email."""
+    invalid = InputError("token", str(_l("This link has expired or is not valid.")))
+    try:
+        data = _verify_serializer().loads(token, max_age=int(VERIFY_MAX_AGE.total_seconds()))
+    except (SignatureExpired, BadSignature):
+        raise invalid from None
+    if (
+        not isinstance(data, dict)
+        or data.get("t") != tenant.id
+        or not isinstance(data.get("u"), int)
+    ):
+        raise invalid
+    user = scoped_get(PortalUser, data["u"])
+    address = data.get("e")
+    if user is None or not isinstance(address, str):
+        raise invalid
+    if address == user.email:
+        if user.email_verified_at is None:
+            user.email_verified_at = utcnow()
+        return user
+    if address != user.pending_email:
+        raise invalid  # superseded by a later change, or already applied
+    if _email_taken(address, except_id=user.id):
+        raise InputError(
+            "token", str(_l("Another account uses this email now. Choose another address."))
+        )
+    old = user.email
+    user.email = address
+    user.pending_email = None
+    user.email_verified_at = utcnow()
+    send_email(
+        old,
+        "payer_email_changed",
+        user.language or tenant.default_language,
+        tenant=tenant,
+        new_email=address,
+        help_link=_link(tenant, "portal.assistance"),
+    )
+    return user
+
+
+# --- sign-in and sessions ---------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> PortalUser | None:
+    """The payer of the tenant in scope with this email and password, or None (same time either way)."""
+    try:
+        email = normalize_email(email)
+    except InputError:
+        verify_password(None, password)
+        return None
+    user = db.session.scalar(select(PortalUser).where(PortalUser.email == email))
+    if user is None:
+        verify_password(None, password)
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+def load_payer(user_id: int, session_token: str) -> PortalUser | None:
+    """The payer behind a session on the tenant in scope, while the session is still valid."""
+    if current_tenant_id() is None:
+        return None
+    user = scoped_get(PortalUser, user_id)
+    if user is None or not secrets.compare_digest(user.session_token, session_token):
+        return None
+    return user
+
+
+def record_sign_in(user: PortalUser) -> None:
+    user.last_sign_in_at = utcnow()
+
+
+def _set_password(user: PortalUser, new_password: str) -> None:
+    _check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    user.session_token = secrets.token_hex(16)  # every other session ends
+
+
+def change_password(user: PortalUser, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password or ""):
+        raise InputError("current_password", str(_l("This is not your current password.")))
+    _set_password(user, new_password)
+
+
+# --- password reset ---------------------------------------------------------------------------
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="payer-password-reset")
+
+
+def _hash_fingerprint(user: PortalUser) -> str:
+    # Part of the token: once the password changes, every earlier reset link stops working.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(tenant: Tenant, email: str, language: str) -> None:
+    """Email a reset link if this tenant has a payer with this email; silent otherwise."""
+    try:
+        email = normalize_email(email)
+    except InputError:
+        return
+    user = db.session.scalar(select(PortalUser).where(PortalUser.email == email))
+    if user is None:
+        return
+    token = _reset_serializer().dumps({"t": tenant.id, "u": user.id, "h": _hash_fingerprint(user)})
+    send_email(
+        user.email,
+        "payer_password_reset",
+        user.language or language,
+        tenant=tenant,
+        reset_link=_link(tenant, "portal.reset_password", token=token),
+        minutes=int(RESET_MAX_AGE.total_seconds() // 60),
+    )
+
+
+def user_for_reset_token(tenant: Tenant, token: str) -> PortalUser | None:
+    try:
+        data = _reset_serializer().loads(token, max_age=int(RESET_MAX_AGE.total_seconds()))
+    except (SignatureExpired, BadSignature):
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("t") != tenant.id
+        or not isinstance(data.get("u"), int)
+    ):
+        return None
+    user = scoped_get(PortalUser, data["u"])
+    if user is None or not secrets.compare_digest(_hash_fingerprint(user), str(data.get("h"))):
+        return None
+    return user
+
+
+def reset_password(tenant: Tenant, token: str, new_password: str) -> PortalUser:
+    user = user_for_reset_token(tenant, token)
+    if user is None:
+        raise InputError("token", str(_l("This reset link has expired or was already used.")))
+    _set_password(user, new_password)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()  # the link reached this address
+    return user
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+
+def update_profile(user: PortalUser, *, name: str, language: str) -> None:
+    user.name = _name(name)
+    chosen = supported(language)
+    if chosen is None:
+        raise InputError("language", str(_l("Choose English or Spanish.")))
+    user.language = chosen
+
+
+def request_email_change(
+    tenant: Tenant, user: PortalUser, new_email: str, current_password: str
+) -> str:
+    """Send a confirmation link to the new address; the change applies when it is opened."""
+    if not verify_password(user.password_hash, current_password or ""):
+        raise InputError("current_password", str(_l("This is not your current password.")))
+    email = normalize_email(new_email, "new_email")
+    if email == user.email:
+        raise InputError("new_email", str(_l("This is already your email.")))
+    if _email_taken(email, except_id=user.id):
+        raise InputError("new_email", str(_l("Another account uses this email.")))
+    user.pending_email = email
+    send_email_confirmation(tenant, user, email)
+    return email
+
+
+# --- colleagues -------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _require_admin_of_business(actor: PortalUser) -> PortalAccount:
+    account = account_of(actor.customer_id)
+    if account is None or not account.is_business or not actor.is_admin:
+        raise PermissionError("only an admin of a business account manages colleagues")
+    return account
+
+
+def _role(raw: PortalRole | str) -> PortalRole:
+    try:
+        return PortalRole(raw)
+    except ValueError:
+        raise InputError("role", str(_l("Choose admin, payer or viewer."))) from None
+
+
+@dataclass(frozen=True)
+class Invitation:
+    record: PortalInvitation
+    link: str
+
+
+def invite_colleague(
+    tenant: Tenant, actor: PortalUser, email: str, role: PortalRole | str
+) -> Invitation:
+    """Invite someone to the actor's business account. PermissionError unless the actor is its admin."""
+    _require_admin_of_business(actor)
+    if not actor.email_verified:
+        raise InputError(
+            "", str(_l("Confirm your own email address first: open the link we sent you."))
+        )
+    role = _role(role)
+    email = normalize_email(email)
+    colleague = db.session.scalar(
+        select(PortalUser.id).where(
+            PortalUser.email == email, PortalUser.customer_id == actor.customer_id
+        )
+    )
+    if colleague is not None:
+        raise InputError("email", str(_l("This person is already a colleague on this account.")))
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(PortalInvitation)
+        .where(
+            PortalInvitation.customer_id == actor.customer_id,
+            PortalInvitation.accepted_at.is_(None),
+            PortalInvitation.expires_at > utcnow(),
+        )
+    )
+    if (pending or 0) >= MAX_PENDING_INVITATIONS:
+        raise InputError("email", str(_l("Too many open invitations. Cancel some first.")))
+    token = secrets.token_urlsafe(32)
+    invitation = PortalInvitation(
+        customer_id=actor.customer_id,
+        email=email,
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by_id=actor.id,
+        expires_at=utcnow() + INVITATION_LIFETIME,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    customer = scoped_get(Customer, actor.customer_id)
+    link = _link(tenant, "portal.accept_invitation", token=token)
+    send_email(
+        email,
+        "payer_invitation",
+        actor.language or tenant.default_language,
+        tenant=tenant,
+        customer=customer,
+        inviter=actor,
+        invitation_link=link,
+        days=INVITATION_LIFETIME.days,
+    )
+    return Invitation(invitation, link)
+
+
+def find_invitation(token: str) -> PortalInvitation | None:
+    """The invitation of the tenant in scope this token opens, used or not."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(
+        select(PortalInvitation).where(PortalInvitation.token_hash == _token_hash(token))
+    )
+
+
+def invitation_usable(invitation: PortalInvitation | None) -> bool:
+    return (
+        invitation is not None
+        and invitation.accepted_at is None
+        and invitation.expires_at > utcnow()
+    )
+
+
+def accept_invitation(token: str, *, name: str, password: str, language: str) -> PortalUser:
+    invitation = find_invitation(token)
+    if not invitation_usable(invitation):
+        raise InputError("", str(_l("This invitation has expired or was already used.")))
+    assert invitation is not None
+    if _email_taken(invitation.email):
+        raise InputError(
+            "",
+            str(
+                _l(
+                    "There is already a portal account with this email here. Sign in with it, or "
+                    "ask the person who invited you to use another address."
+                )
+            ),
+        )
+    if account_of(invitation.customer_id) is None:
+        raise InputError("", str(_l("This invitation has expired or was already used.")))
+    _check_password(password)
+    user = _new_user(
+        invitation.customer_id, invitation.email, password, invitation.role, _name(name), language
+    )
+    user.email_verified_at = utcnow()  # the invitation link reached this address
+    db.session.add(user)
+    db.session.flush()
+    invitation.accepted_at = utcnow()
+    invitation.accepted_user_id = user.id
+    return user
+
+
+@dataclass(frozen=True)
+class Colleagues:
+    users: list[PortalUser]
+    pending: list[PortalInvitation]
+
+
+def colleagues(customer_id: int) -> Colleagues:
+    users = db.session.scalars(
+        select(PortalUser).where(PortalUser.customer_id == customer_id).order_by(PortalUser.id)
+    ).all()
+    pending = db.session.scalars(
+        select(PortalInvitation)
+        .where(
+            PortalInvitation.customer_id == customer_id,
+            PortalInvitation.accepted_at.is_(None),
+            PortalInvitation.expires_at > utcnow(),
+        )
+        .order_by(PortalInvitation.id)
+    ).all()
+    return Colleagues(list(users), list(pending))
+
+
+def colleague_of(actor: PortalUser, user_id: int) -> PortalUser | None:
+    """Another user of the actor's account, or None (another customer's or tenant's is None)."""
+    user = scoped_get(PortalUser, user_id)
+    return user if user is not None and user.customer_id == actor.customer_id else None
+
+
+def _admins(customer_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(PortalUser)
+            .where(PortalUser.customer_id == customer_id, PortalUser.role == PortalRole.ADMIN)
+        )
+        or 0
+    )
+
+
+def change_role(actor: PortalUser, user: PortalUser, role: PortalRole | str) -> None:
+    _require_admin_of_business(actor)
+    role = _role(role)
+    if user.is_admin and role is not PortalRole.ADMIN and _admins(user.customer_id) <= 1:
+        raise InputError("role", str(_l("The account needs at least one admin.")))
+    user.role = role
+
+
+def remove_colleague(actor: PortalUser, user: PortalUser) -> None:
+    """Take a colleague off the account: their sign-in stops working at once."""
+    _require_admin_of_business(actor)
+    if user.id == actor.id:
+        raise InputError("", str(_l("You cannot remove yourself.")))
+    if user.is_admin and _admins(user.customer_id) <= 1:
+        raise InputError("", str(_l("The account needs at least one admin.")))
+    db.session.delete(user)
+    db.session.flush()
+
+
+def cancel_invitation(actor: PortalUser, invitation_id: int) -> bool:
+    _require_admin_of_business(actor)
+    invitation = scoped_get(PortalInvitation, invitation_id)
+    if invitation is None or invitation.customer_id != actor.customer_id:
+        return False
+    if invitation.accepted_at is None:
+        db.session.delete(invitation)
+        db.session.flush()
+    return True

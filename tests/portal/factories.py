@@ -1,0 +1,167 @@
+"""Factories for portal tests: customers with invoices, guests holding a pay link, signed-up payers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from shared.customers import create_customer
+from shared.customers.models import CustomerKind
+from shared.extensions import db
+from shared.invoices import LineInput, create_invoice, open_invoice
+from shared.invoices.models import Invoice, InvoiceStatus
+from shared.mail.models import OutboxMessage
+from shared.pay_links import make_token
+from shared.portal_accounts.models import PortalUser
+from shared.tenancy import leave_tenant, tenant_scope
+from tests.conftest import host_client, submit
+
+TODAY = date.today()
+PAYER_PASSWORD = "payer-password-2026"
+
+
+@dataclass
+class Shop:
+    """A tenant with one customer who has invoices, and a browser on its portal."""
+
+    tenant: object
+    owner: object
+    customer_id: int
+    invoice_ids: list[int]
+    host: str
+
+    def browser(self, app):
+        return host_client(app, self.host)
+
+
+def add_customer(tenant, name="Harbor View Dental LLC", email="ap@harbor.test", **kwargs) -> int:
+    with tenant_scope(tenant.id):
+        customer = create_customer(name=name, email=email, **kwargs)
+        db.session.commit()
+        return customer.id
+
+
+def add_invoice(
+    tenant,
+    customer_id: int,
+    total_cents: int,
+    *,
+    number: str | None = None,
+    status: InvoiceStatus = InvoiceStatus.OPEN,
+    electronic: bool = True,
+    late_fee_cents: int = 0,
+    paid_cents: int = 0,
+    age_days: int = 10,
+) -> int:
+    with tenant_scope(tenant.id):
+        invoice = create_invoice(
+            customer_id=customer_id,
+            number=number,
+            issue_date=TODAY - timedelta(days=age_days),
+            due_date=TODAY - timedelta(days=age_days) + timedelta(days=30),
+            electronic=electronic,
+            lines=[LineInput("Professional services", Decimal("1"), total_cents)],
+        )
+        if status is not InvoiceStatus.DRAFT:
+            open_invoice(invoice)
+        invoice.status = status
+        invoice.late_fee_cents = late_fee_cents
+        invoice.paid_cents = paid_cents
+        db.session.commit()
+        return invoice.id
+
+
+@pytest.fixture
+def make_shop(app, make_tenant):
+    """`make_shop("acme")`: a tenant, a customer with two open invoices (400001, 400002)."""
+
+    def make(slug="acme", name=None, *, kind=CustomerKind.BUSINESS, language="en", email=None):
+        tenant, owner = make_tenant(slug, name or f"{slug.title()} Supply Co.")
+        customer_id = add_customer(
+            tenant,
+            email=email or f"ap@harbor-{slug}.test",
+            kind=kind,
+            language=language,
+        )
+        first = add_invoice(tenant, customer_id, 4544176, age_days=40)
+        second = add_invoice(tenant, customer_id, 3690881, age_days=5)
+        leave_tenant()
+        return Shop(tenant, owner, customer_id, [first, second], f"{slug}.localhost:8000")
+
+    return make
+
+
+def pay_link_path(app, tenant, customer_id: int, expires_on: date | None = None) -> str:
+    with app.test_request_context():
+        token = make_token(tenant.id, customer_id, expires_on or TODAY + timedelta(days=30))
+    return f"/pay/{token}"
+
+
+def open_as_guest(app, shop: Shop, browser=None):
+    """A browser that followed the customer's pay link."""
+    browser = browser or shop.browser(app)
+    response = browser.get(pay_link_path(app, shop.tenant, shop.customer_id))
+    assert response.status_code == 302, response.status_code
+    return browser
+
+
+def outbox(to: str, template: str | None = None) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.to_address == to)
+    if template:
+        query = query.where(OutboxMessage.template == template)
+    return list(
+        db.session.scalars(query.order_by(OutboxMessage.id).execution_options(all_tenants=True))
+    )
+
+
+def link_path(message: OutboxMessage) -> str:
+    match = re.search(r"http://[a-z0-9.-]+\.localhost:8000(/\S+)", message.text_body)
+    assert match, message.text_body
+    return match.group(1)
+
+
+def sign_up(app, shop: Shop, browser=None, *, email="pat@harbor.test", kind="business", **extra):
+    """Sign up through the pay link; returns the browser, signed in."""
+    browser = open_as_guest(app, shop, browser)
+    response = submit(
+        browser,
+        "/sign-up",
+        {
+            "email": email,
+            "password": PAYER_PASSWORD,
+            "confirm": PAYER_PASSWORD,
+            "kind": kind,
+            **extra,
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
+def confirm(app, shop: Shop, email: str, browser=None) -> None:
+    [message] = outbox(email, "payer_confirm_email")[-1:]
+    (browser or shop.browser(app)).get(link_path(message))
+
+
+def payer(email: str) -> PortalUser:
+    db.session.expire_all()  # what requests committed, not what this session remembers
+    return db.session.scalars(
+        select(PortalUser).where(PortalUser.email == email).execution_options(all_tenants=True)
+    ).one()
+
+
+def sign_in(app, shop: Shop, email: str, password: str = PAYER_PASSWORD, browser=None):
+    browser = browser or shop.browser(app)
+    response = submit(browser, "/sign-in", {"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
+def invoice_row(tenant, invoice_id: int) -> Invoice:
+    with tenant_scope(tenant.id):
+        return db.session.scalars(select(Invoice).where(Invoice.id == invoice_id)).one()
