@@ -6,7 +6,6 @@ the caller (a view, the CLI, a test) commits once.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from shared.mail import send_email
 from shared.mailbox import normalize_email
 from shared.passwords import hash_password, password_problem, verify_password
 from shared.tenancy import enter_tenant, scoped_get, tenant_scope
+from shared.tokens import password_fingerprint, token_hash
 from tenants.models import StaffInvitation, StaffRole, StaffUser, Tenant, TenantStatus
 from tenants.routing import console_url
 from tenants.slugs import normalize_slug, slug_problem
@@ -140,8 +140,7 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 
 
 def _hash_fingerprint(user: StaffUser) -> str:
-    # Part of the token: once the password changes, every earlier reset link stops working.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return password_fingerprint(user.password_hash)
 
 
 def request_password_reset(email: str, language: str) -> None:
@@ -194,10 +193,6 @@ def reset_password(token: str, new_password: str) -> StaffUser:
 # --- invitations ------------------------------------------------------------------------------
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class Invitation:
     record: StaffInvitation
@@ -218,7 +213,7 @@ def invite_staff(tenant: Tenant, actor: StaffUser, email: str, role: StaffRole) 
         tenant_id=tenant.id,
         email=email,
         role=role,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         invited_by_id=actor.id,
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
@@ -241,7 +236,7 @@ def open_invitation(token: str) -> StaffInvitation | None:
     """The unused, unexpired invitation this token opens; puts its tenant in scope."""
     invitation = db.session.scalars(
         select(StaffInvitation)
-        .where(StaffInvitation.token_hash == _token_hash(token or ""))
+        .where(StaffInvitation.token_hash == token_hash(token or ""))
         .execution_options(all_tenants=True)
     ).one_or_none()
     if invitation is None or invitation.accepted_at is not None or invitation.expires_at < utcnow():

@@ -7,7 +7,6 @@ tenant in scope, take the acting payer as an argument, flush and queue mail, and
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +26,7 @@ from shared.mailbox import normalize_email
 from shared.passwords import hash_password, password_problem, verify_password
 from shared.portal_accounts.models import PortalAccount, PortalInvitation, PortalRole, PortalUser
 from shared.tenancy import current_tenant_id, scoped_get
+from shared.tokens import password_fingerprint, token_hash
 from tenants.hosts import portal_host
 from tenants.models import Tenant
 from tenants.routing import portal_url
@@ -258,8 +258,7 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 
 
 def _hash_fingerprint(user: PortalUser) -> str:
-    # Part of the token: once the password changes, every earlier reset link stops working.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return password_fingerprint(user.password_hash)
 
 
 def request_password_reset(tenant: Tenant, email: str, language: str) -> None:
@@ -339,10 +338,6 @@ def request_email_change(
 # --- colleagues -------------------------------------------------------------------------------
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _require_admin_of_business(actor: PortalUser) -> PortalAccount:
     account = account_of(actor.customer_id)
     if account is None or not account.is_business or not actor.is_admin:
@@ -397,7 +392,7 @@ def invite_colleague(
         customer_id=actor.customer_id,
         email=email,
         role=role,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         invited_by_id=actor.id,
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
@@ -423,7 +418,7 @@ def find_invitation(token: str) -> PortalInvitation | None:
     if not token or len(token) > 100:
         return None
     return db.session.scalar(
-        select(PortalInvitation).where(PortalInvitation.token_hash == _token_hash(token))
+        select(PortalInvitation).where(PortalInvitation.token_hash == token_hash(token))
     )
 
 
