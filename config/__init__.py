@@ -70,6 +70,8 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "arportal"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A moving window: no burst of twice the limit across a minute's edge.
+        "RATELIMIT_STRATEGY": "moving-window",
         # Calls per API key (Flask-Limiter notation); shared by every endpoint of the REST API.
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120/minute"),
         # Host-only cookies: no SESSION_COOKIE_DOMAIN, so the console and each portal keep their own.
