@@ -1,5 +1,5 @@
-"""In a real browser: a vendor adds a customer, writes an invoice and sends it; the emailed link opens
-the customer's invoices on the portal host."""
+"""In a real browser: a vendor uploads a logo and a colour, adds a customer, writes an invoice and
+sends it; the emailed link opens the customer's invoices on the portal host, which shows the logo."""
 
 import re
 
@@ -9,6 +9,7 @@ from sqlalchemy import select
 from shared.extensions import db
 from shared.mail.models import OutboxMessage
 from tests.browser.conftest import screenshot
+from tests.browser.test_branding import logo_png
 
 
 def sign_up(page, live_server):
@@ -21,8 +22,16 @@ def sign_up(page, live_server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Supply Co.")
 
 
-def test_customer_invoice_send_and_pay_link(live_server, page):
+def test_brand_then_customer_invoice_send_and_pay_link(live_server, page):
     sign_up(page, live_server)
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Logo").set_input_files(
+        files=[{"name": "acme.png", "mimeType": "image/png", "buffer": logo_png()}]
+    )
+    page.get_by_label("Brand colour").fill("#7c2d12")
+    page.get_by_role("button", name="Save branding").click()
+    expect(page.locator(".flash-success")).to_contain_text("Branding saved")
+
     page.get_by_role("link", name="Customers").click()
     page.get_by_role("link", name="Add a customer").click()
     page.get_by_label("Name").fill("Harbor View Dental LLC")
@@ -52,7 +61,11 @@ def test_customer_invoice_send_and_pay_link(live_server, page):
     page.goto(link)
     expect(page.get_by_role("heading", name="Total outstanding")).to_be_visible()
     expect(page.locator(".outstanding .amount")).to_have_text("$18,854.08")
-    expect(page.locator("table.invoices")).to_contain_text("400001")
+    expect(page.locator("main")).to_contain_text("400001")
+    logo = page.locator("header").get_by_role("img", name="Acme Supply Co.")
+    expect(logo).to_be_visible()
+    expect(logo).to_have_js_property("naturalWidth", 240)  # the stored logo really loads
+    expect(page.locator(".site-header")).to_have_css("background-color", "rgb(124, 45, 18)")
     screenshot(page, "portal-invoices-from-link")
 
     page.goto(live_server.console("/"))
