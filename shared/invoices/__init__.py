@@ -295,7 +295,7 @@ class Totals:
 
 def receivable_totals(today: date) -> Totals:
     """What the tenant in scope is owed, and how much of it is past due."""
-    owed = Invoice.total_cents + Invoice.late_fee_cents - Invoice.paid_cents
+    owed = Invoice.owed_cents
     row = db.session.execute(
         select(
             func.coalesce(func.sum(owed), 0),

@@ -23,7 +23,7 @@ MAX_SELECTED = 500
 
 def outstanding_cents(customer_id: int) -> int:
     """The total still owed on the customer's open invoices, late fees included."""
-    owed = Invoice.total_cents + Invoice.late_fee_cents - Invoice.paid_cents
+    owed = Invoice.owed_cents
     total = db.session.scalar(
         select(func.coalesce(func.sum(owed), 0)).where(
             Invoice.customer_id == customer_id, Invoice.status.in_(OPEN_STATUSES)

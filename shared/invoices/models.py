@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import UTCDateTime, utcnow
@@ -88,12 +89,17 @@ class Invoice(TenantOwned, db.Model):
 
     customer: Mapped[Customer] = relationship(lazy="raise")
 
+    @hybrid_property
+    def owed_cents(self) -> int:
+        """Total plus late fees, less what payments cover; in Python and in SQL (for sums)."""
+        return self.total_cents + self.late_fee_cents - self.paid_cents
+
     @property
     def balance_cents(self) -> int:
-        """What is still owed: total plus late fees, less what payments cover."""
+        """What is still owed; nothing on a draft or a void invoice."""
         if self.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
             return 0
-        return self.total_cents + self.late_fee_cents - self.paid_cents
+        return self.owed_cents
 
     @property
     def editable(self) -> bool:
