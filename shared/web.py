@@ -28,10 +28,3 @@ def safe_next(target: str | None, default: str) -> str:
     if "\\" in target or any(ord(c) < 32 for c in target):
         return default
     return target
-
-
-def page_number(raw: str | None, last: int = 10_000) -> int:
-    """A page number from the query string: 1 for anything that is not a sensible number."""
-    if not raw or not raw.isdigit() or len(raw) > 6:
-        return 1
-    return max(1, min(int(raw), last))

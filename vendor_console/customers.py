@@ -20,7 +20,8 @@ from shared.customers.imports import import_customers
 from shared.errors import InputError
 from shared.extensions import db
 from shared.invoices.models import Invoice
-from shared.web import page_number, show_input_error
+from shared.pagination import page_number
+from shared.web import show_input_error
 from vendor_console import bp
 from vendor_console.forms import CustomerForm, ImportForm
 

@@ -28,7 +28,8 @@ from shared.invoices.imports import import_invoices, parse_price, parse_quantity
 from shared.invoices.models import InvoiceStatus
 from shared.invoices.sending import invoice_pdf, send_invoice
 from shared.money import cents_to_decimal
-from shared.web import page_number, show_input_error
+from shared.pagination import page_number
+from shared.web import show_input_error
 from vendor_console import bp
 from vendor_console.forms import ImportForm, InvoiceForm, VoidForm
 
