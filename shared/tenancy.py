@@ -28,7 +28,16 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnClause, ForeignKey, Table, TextClause, event, inspect, select
+from sqlalchemy import (
+    ColumnClause,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Table,
+    TextClause,
+    event,
+    inspect,
+    select,
+)
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -60,6 +69,16 @@ class TenantOwned:
             index=True,
             comment="The vendor business this row belongs to.",
         )
+
+
+def tenant_foreign_key(column: str, table: str, *, ondelete: str) -> ForeignKeyConstraint:
+    """`(tenant_id, column)` → `table (tenant_id, id)`: the database refuses a reference to a row of
+    another tenant (and the data can later be distributed by tenant_id)."""
+    return ForeignKeyConstraint(
+        [TENANT_KEY, column],
+        [f"{table}.{TENANT_KEY}", f"{table}.id"],
+        ondelete=ondelete,
+    )
 
 
 def current_tenant_id(session: Session | None = None) -> int | None:

@@ -1,7 +1,10 @@
 """Tenant scoping fails closed: a forgotten filter cannot leak another tenant's rows."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import ObjectDeletedError
 
@@ -306,3 +309,31 @@ def test_tenant_scope_refuses_to_switch_tenants(two_tenants):
         pass
     assert _names(acme) == ["acme customer"]
     assert db.session.info.get("tenant_id") == acme
+
+
+def test_the_database_refuses_a_reference_to_another_tenants_row(two_tenants):
+    acme, _globex, ids = two_tenants
+    # all_tenants=True passes the application's checks: only the composite foreign key stands.
+    statement = insert(Invoice).values(
+        tenant_id=acme,
+        number="499999",
+        customer_id=ids["globex"][0],
+        issue_date=date(2026, 1, 1),
+        due_date=date(2026, 1, 31),
+        total_cents=0,
+    )
+    with pytest.raises(IntegrityError):
+        db.session.execute(statement.execution_options(all_tenants=True))
+    db.session.rollback()
+    line = insert(InvoiceLine).values(
+        tenant_id=acme,
+        invoice_id=ids["globex"][1],
+        position=1,
+        description="x",
+        quantity_milli=1000,
+        unit_price_cents=1,
+        amount_cents=1,
+    )
+    with pytest.raises(IntegrityError):
+        db.session.execute(line.execution_options(all_tenants=True))
+    db.session.rollback()
