@@ -5,6 +5,7 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -25,7 +26,39 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class Session(FlaskSession):
+    """The app's session: `get` and the legacy bulk methods go through tenant scoping too.
+
+    They answer from the identity map or write below every session hook, so `shared.tenancy`
+    (which imports this module, hence the late imports) decides for them.
+    """
+
+    def get(self, entity, ident, **kwargs):
+        from shared.tenancy import session_get
+
+        return session_get(self, super().get, entity, ident, **kwargs)
+
+    def bulk_save_objects(self, objects, *args, **kwargs):
+        from shared.tenancy import refuse_bulk
+
+        objects = list(objects)
+        refuse_bulk("bulk_save_objects", objects)
+        return super().bulk_save_objects(objects, *args, **kwargs)
+
+    def bulk_insert_mappings(self, mapper, *args, **kwargs):
+        from shared.tenancy import refuse_bulk
+
+        refuse_bulk("bulk_insert_mappings", [mapper])
+        return super().bulk_insert_mappings(mapper, *args, **kwargs)
+
+    def bulk_update_mappings(self, mapper, *args, **kwargs):
+        from shared.tenancy import refuse_bulk
+
+        refuse_bulk("bulk_update_mappings", [mapper])
+        return super().bulk_update_mappings(mapper, *args, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()

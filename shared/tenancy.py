@@ -7,18 +7,37 @@ flush refuses to write a row of another tenant. With no tenant in scope the quer
 across tenants (sign-in lookup on the console host, the job runner, the mail deliverer) says so
 with `.execution_options(all_tenants=True)`, which is rare and greppable.
 
-Beware `session.get(Model, id)`: it may answer from the identity map without running a query. Use
-`scoped_get` instead.
+No statement goes around it (issue 7): Core `insert`/`update`/`delete` on a model or on its
+`__table__` are scoped (an UPDATE or DELETE gets the tenant's WHERE, an INSERT gets the tenant's
+`tenant_id` and is refused for another's); a Core SELECT on a bare tenant table is refused, since
+loader criteria only reach mapped entities; bulk UPDATE by primary key is refused when an id is not
+the tenant's; the legacy `bulk_*` session methods are refused on tenant models; raw SQL (`text()`,
+`from_statement`, `literal_column`) that names a tenant-owned table is refused, even in scope,
+because what it reads cannot be filtered; reloads of expired objects and lazy loads carry the
+tenant in scope, so another tenant's object does not reload; `session.get` runs the filtered query
+instead of answering from the identity map; `tenant_scope` refuses to switch tenants. What runs on
+a bare `Connection` (migrations, `exec_driver_sql`) is outside the session: on PostgreSQL
+row-level security is the wall there.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ForeignKey, Table, event, select
+from sqlalchemy import (
+    ColumnClause,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Table,
+    TextClause,
+    event,
+    inspect,
+    select,
+)
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -28,6 +47,7 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 from shared.extensions import db
 
@@ -51,6 +71,16 @@ class TenantOwned:
         )
 
 
+def tenant_foreign_key(column: str, table: str, *, ondelete: str) -> ForeignKeyConstraint:
+    """`(tenant_id, column)` → `table (tenant_id, id)`: the database refuses a reference to a row of
+    another tenant (and the data can later be distributed by tenant_id)."""
+    return ForeignKeyConstraint(
+        [TENANT_KEY, column],
+        [f"{table}.{TENANT_KEY}", f"{table}.id"],
+        ondelete=ondelete,
+    )
+
+
 def current_tenant_id(session: Session | None = None) -> int | None:
     return (session or db.session()).info.get(TENANT_KEY)
 
@@ -71,17 +101,23 @@ def leave_tenant(session: Session | None = None) -> None:
 
 @contextmanager
 def tenant_scope(tenant_id: int, session: Session | None = None) -> Iterator[None]:
-    """Serve one tenant inside the block, then none (the CLI and jobs walk tenants this way)."""
+    """Serve one tenant inside the block, then none (the CLI and jobs walk tenants this way).
+
+    Inside a session that already serves this tenant the block changes nothing; inside one that
+    serves another tenant it raises: a job walking tenants leaves one before entering the next.
+    """
     session = session or db.session()
-    previous = session.info.get(TENANT_KEY)
-    session.info[TENANT_KEY] = tenant_id
+    held = session.info.get(TENANT_KEY)
+    if held is not None:
+        if held != tenant_id:
+            raise TenantScopeError(f"session already serves tenant {held}, not {tenant_id}")
+        yield
+        return
+    enter_tenant(tenant_id, session)
     try:
         yield
     finally:
-        if previous is None:
-            session.info.pop(TENANT_KEY, None)
-        else:
-            session.info[TENANT_KEY] = previous
+        leave_tenant(session)
 
 
 def scoped_get(model: type[T], id_: object) -> T | None:
@@ -89,6 +125,49 @@ def scoped_get(model: type[T], id_: object) -> T | None:
     if not isinstance(id_, int) or isinstance(id_, bool):
         return None
     return db.session.scalars(select(model).where(model.id == id_)).one_or_none()  # type: ignore[attr-defined]
+
+
+# --- the session's own shortcuts (called by shared.extensions.Session) -------------------------
+
+
+def _is_tenant_model(entity: Any) -> bool:
+    mapper = inspect(entity, raiseerr=False)
+    return mapper is not None and issubclass(getattr(mapper, "class_", object), TenantOwned)
+
+
+def session_get(session: Session, base_get: Any, entity: Any, ident: Any, **kwargs: Any) -> Any:
+    """`Session.get` that runs the scoped query for tenant models: the identity map may hold
+    another tenant's object, and it answers without asking the database."""
+    options = dict(kwargs.get("execution_options") or {})
+    if not _is_tenant_model(entity) or options.get("all_tenants"):
+        return base_get(entity, ident, **kwargs)
+    mapper = inspect(entity)
+    (key,) = mapper.primary_key
+    value = ident
+    if isinstance(ident, tuple | list) and len(ident) == 1:
+        value = ident[0]
+    elif isinstance(ident, dict):
+        value = ident.get(key.key)
+    query = select(mapper).where(key == value)
+    if kwargs.get("populate_existing"):
+        options["populate_existing"] = True
+    if kwargs.get("with_for_update"):
+        query = query.with_for_update()
+    if kwargs.get("options"):
+        query = query.options(*kwargs["options"])
+    return session.scalars(query.execution_options(**options)).one_or_none()
+
+
+def refuse_bulk(what: str, entities: list[Any]) -> None:
+    """The legacy bulk methods write by primary key below every hook: not on tenant models."""
+    if any(_is_tenant_model(e if isinstance(e, type) else type(e)) for e in entities):
+        raise TenantScopeError(
+            f"session.{what} on a tenant-owned model; use session.execute(insert/update(Model), "
+            "rows), which is scoped"
+        )
+
+
+# --- statements --------------------------------------------------------------------------------
 
 
 @cache
@@ -100,41 +179,166 @@ def _tenant_tables() -> frozenset[Table]:
     )
 
 
-def _touches_tenant_owned(state: ORMExecuteState) -> bool:
-    # Walk the whole statement (FROMs, joins, subqueries), not just its top-level entities:
-    # `select(func.count()).select_from(Customer)` names no entity in its columns.
-    if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
-        return True
+@cache
+def _tenant_table_names() -> re.Pattern[str]:
+    names = sorted((t.name for t in _tenant_tables()), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b", re.IGNORECASE)
+
+
+def _raw_sql_names_tenant_table(statement: Any) -> bool:
+    # Raw SQL cannot be given a WHERE clause; a mention of a tenant table is enough to refuse it
+    # (false positives cost an explicit all_tenants=True, a miss would cost a leak).
+    pattern = _tenant_table_names()
+    for element in visitors.iterate(statement):
+        if isinstance(element, TextClause) and pattern.search(element.text):
+            return True
+        if (
+            isinstance(element, ColumnClause)
+            and element.is_literal
+            and pattern.search(element.name)
+        ):
+            return True
+    return False
+
+
+def _tables(statement: Any) -> tuple[bool, set[Table]]:
+    """(names a tenant model through the ORM, tenant tables it names only bare, as Core)."""
     tables = _tenant_tables()
-    return any(isinstance(e, Table) and e in tables for e in visitors.iterate(state.statement))
+    seen: set[Table] = set()
+    covered: set[Table] = set()
+    for element in visitors.iterate(statement):
+        entity = getattr(element, "_annotations", {}).get("parententity")
+        if entity is not None and issubclass(entity.mapper.class_, TenantOwned):
+            covered.add(entity.mapper.local_table)
+        if isinstance(element, Table) and element._deannotate() in tables:
+            seen.add(element._deannotate())
+    return bool(covered), seen - covered
+
+
+def _tenant_value(value: Any, tenant_id: int) -> None:
+    if isinstance(value, BindParameter):
+        value = value.effective_value
+    if value != tenant_id:
+        raise TenantScopeError(f"write of a row for tenant {value!r} while serving {tenant_id}")
+
+
+def _values_of(statement: Any) -> list[dict[str, Any]]:
+    rows = [dict(getattr(statement, "_values", None) or {})]
+    rows += [
+        dict(zip(statement.table.c.keys(), r, strict=False))
+        if isinstance(r, tuple | list)
+        else dict(r)
+        for many in getattr(statement, "_multi_values", None) or ()
+        for r in many
+    ]
+    return [{(k if isinstance(k, str) else k.key): v for k, v in row.items()} for row in rows]
+
+
+def _check_parameters(state: ORMExecuteState, tenant_id: int, *, stamp: bool) -> None:
+    params = state.parameters
+    if not params:
+        return
+    many = params if isinstance(params, list) else [params]
+    for row in many:
+        if TENANT_KEY in row:
+            _tenant_value(row[TENANT_KEY], tenant_id)
+    if stamp:
+        stamped = [{TENANT_KEY: tenant_id, **row} for row in many]
+        state.parameters = stamped if isinstance(params, list) else stamped[0]
+
+
+def _scope_insert(state: ORMExecuteState, tenant_id: int) -> None:
+    statement = state.statement
+    if getattr(statement, "select", None) is not None:
+        raise TenantScopeError("INSERT … SELECT into a tenant-owned table; use all_tenants=True")
+    values = _values_of(statement)
+    in_values = [row for row in values if TENANT_KEY in row]
+    for row in in_values:
+        _tenant_value(row[TENANT_KEY], tenant_id)
+    if state.parameters:
+        _check_parameters(state, tenant_id, stamp=not in_values)
+    elif not in_values:
+        state.statement = statement.values({TENANT_KEY: tenant_id})
+
+
+def _scope_update_or_delete(state: ORMExecuteState, tenant_id: int, bare: set[Table]) -> None:
+    statement = state.statement
+    target = statement.table._deannotate()
+    if bare - {target}:
+        raise TenantScopeError("a bare tenant table in an UPDATE or DELETE; use the model")
+    if state.is_update:
+        for row in _values_of(statement):
+            if TENANT_KEY in row:
+                _tenant_value(row[TENANT_KEY], tenant_id)
+        _check_parameters(state, tenant_id, stamp=False)
+    if target in bare:
+        state.statement = statement.where(target.c.tenant_id == tenant_id)
+        return
+    if state.is_executemany:
+        # ORM bulk UPDATE by primary key: each id must be one of the tenant's rows.
+        mapper = state.bind_mapper
+        (key,) = mapper.primary_key
+        ids = {row[key.key] for row in state.parameters}  # type: ignore[union-attr]
+        query = select(key).where(key.in_(ids), mapper.local_table.c.tenant_id == tenant_id)
+        found = set(state.session.scalars(query.execution_options(all_tenants=True)))
+        if found != ids:
+            raise TenantScopeError(f"bulk update of rows that are not tenant {tenant_id}'s")
+        return  # ids cannot change tenant (refused above), so the check holds for the UPDATE
+    state.statement = statement.options(_criteria(tenant_id))
+
+
+def _criteria(tenant_id: int) -> Any:
+    return with_loader_criteria(
+        TenantOwned,
+        lambda cls: cls.tenant_id == tenant_id,
+        include_aliases=True,
+    )
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
     if state.execution_options.get("all_tenants", False):
         return
-    if state.is_column_load or state.is_relationship_load:
-        # Criteria added to the parent query travel with it (propagate_to_loaders).
-        if state.session.info.get(TENANT_KEY) is None and _touches_tenant_owned(state):
-            raise TenantScopeError("lazy load of a tenant-owned row with no tenant in scope")
-        return
-    if not _touches_tenant_owned(state):
+    statement = state.statement
+    if _raw_sql_names_tenant_table(statement):
+        raise TenantScopeError(
+            "raw SQL naming a tenant-owned table cannot be scoped; "
+            "write it with the models, or pass all_tenants=True deliberately"
+        )
+    through_orm, bare = _tables(statement)
+    if not (
+        through_orm or bare or any(issubclass(m.class_, TenantOwned) for m in state.all_mappers)
+    ):
         return
     tenant_id = state.session.info.get(TENANT_KEY)
     if tenant_id is None:
         raise TenantScopeError(
-            "query on a tenant-owned model with no tenant in scope; "
+            "statement on a tenant-owned model with no tenant in scope; "
             "enter_tenant() first, or pass all_tenants=True deliberately"
         )
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantOwned,
-            lambda cls: cls.tenant_id == tenant_id,
-            include_aliases=True,
+    if state.is_insert:
+        _scope_insert(state, tenant_id)
+    elif state.is_update or state.is_delete:
+        _scope_update_or_delete(state, tenant_id, bare)
+    elif bare:
+        raise TenantScopeError(
+            "a bare tenant table in a SELECT is not scoped; select the model, or all_tenants=True"
         )
-    )
+    elif state.is_column_load:
+        # A reload of expired attributes ignores loader criteria (SQLAlchemy skips them for
+        # refreshes), so another tenant's object would reload silently: filter it by hand.
+        refreshing = state.load_options._refresh_state
+        held = refreshing.dict.get(TENANT_KEY) if refreshing is not None else None
+        if held is not None and held != tenant_id:
+            raise TenantScopeError(f"reload of a row of tenant {held} while serving {tenant_id}")
+        for mapper in state.all_mappers:
+            if issubclass(mapper.class_, TenantOwned):
+                statement = statement.where(mapper.local_table.c.tenant_id == tenant_id)
+        state.statement = statement
+    elif state.is_select:
+        # Lazy loads get the tenant in scope too: criteria carried from the parent query name
+        # the tenant that loaded it, which may not be this one.
+        state.statement = statement.options(_criteria(tenant_id))
 
 
 @event.listens_for(Session, "before_flush")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from shared.clock import UTCDateTime, utcnow
 from shared.extensions import db
-from shared.tenancy import TenantOwned
+from shared.tenancy import TenantOwned, tenant_foreign_key
 
 
 class TenantStatus(enum.StrEnum):
@@ -173,7 +173,10 @@ class StaffUser(TenantOwned, UserMixin, db.Model):
     """A person at the vendor who signs in to the console."""
 
     __tablename__ = "staff_users"
-    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        UniqueConstraint("tenant_id", "id"),  # what composite foreign keys refer to
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), comment="Lower-cased at the edge.")
@@ -201,13 +204,14 @@ class StaffInvitation(TenantOwned, db.Model):
     __tablename__ = "staff_invitations"
     __table_args__ = (
         CheckConstraint("accepted_at IS NULL OR accepted_user_id IS NOT NULL", name="accepted_by"),
+        tenant_foreign_key("invited_by_id", "staff_users", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256 of the token.")
-    invited_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    invited_by_id: Mapped[int] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_user_id: Mapped[int | None] = mapped_column(

@@ -1,14 +1,18 @@
 """Tenant scoping fails closed: a forgotten filter cannot leak another tenant's rows."""
 
+from datetime import date
+
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from shared.customers import create_customer
 from shared.customers.models import Customer
 from shared.extensions import db
 from shared.invoices import LineInput, create_invoice
-from shared.invoices.models import Invoice
+from shared.invoices.models import Invoice, InvoiceLine
 from shared.tenancy import (
     TenantScopeError,
     enter_tenant,
@@ -127,3 +131,209 @@ def test_lazy_loads_need_a_tenant(two_tenants):
     db.session.expire(invoice)
     with pytest.raises(TenantScopeError):
         _ = invoice.number
+
+
+# --- statements that went around the scope (issue 7): each of these leaked before -------------
+
+
+def _names(tenant_id: int) -> list[str]:
+    with tenant_scope(tenant_id):
+        return list(db.session.scalars(select(Customer.name).order_by(Customer.id)))
+
+
+def _all_names() -> list[str]:
+    query = select(Customer.name).order_by(Customer.name).execution_options(all_tenants=True)
+    return list(db.session.scalars(query))
+
+
+def test_a_bulk_update_by_primary_key_cannot_reach_another_tenant(two_tenants):
+    acme, globex, ids = two_tenants
+    with tenant_scope(acme):
+        with pytest.raises(TenantScopeError):
+            db.session.execute(update(Customer), [{"id": ids["globex"][0], "name": "hijacked"}])
+        db.session.rollback()
+        # Its own rows it may update by primary key.
+        db.session.execute(update(Customer), [{"id": ids["acme"][0], "name": "renamed"}])
+        db.session.commit()
+    assert _names(globex) == ["globex customer"]
+    assert _names(acme) == ["renamed"]
+
+
+def test_core_update_and_delete_on_the_table_are_scoped(two_tenants):
+    acme, globex, ids = two_tenants
+    with tenant_scope(acme):
+        db.session.execute(update(Customer.__table__).values(phone="555"))
+        db.session.execute(delete(InvoiceLine.__table__))
+        db.session.commit()
+    with tenant_scope(globex):
+        assert db.session.scalars(select(Customer.phone)).all() == [""]
+        assert db.session.scalar(select(func.count()).select_from(InvoiceLine)) == 1
+    with tenant_scope(acme):
+        assert db.session.scalars(select(Customer.phone)).all() == ["555"]
+        assert db.session.scalar(select(func.count()).select_from(InvoiceLine)) == 0
+    with pytest.raises(TenantScopeError):
+        db.session.execute(update(Customer.__table__).values(phone="1"))
+    with pytest.raises(TenantScopeError):
+        db.session.execute(delete(Customer.__table__))
+
+
+def test_a_core_select_on_the_table_needs_the_opt_out(two_tenants):
+    acme, _globex, _ids = two_tenants
+    with tenant_scope(acme), pytest.raises(TenantScopeError):
+        db.session.execute(select(Customer.__table__.c.name)).all()
+    assert (
+        len(
+            db.session.execute(
+                select(Customer.__table__.c.name).execution_options(all_tenants=True)
+            ).all()
+        )
+        == 2
+    )
+
+
+def test_an_update_cannot_move_a_row_to_another_tenant(two_tenants):
+    acme, globex, _ids = two_tenants
+    with tenant_scope(acme), pytest.raises(TenantScopeError):
+        db.session.execute(update(Customer).values(tenant_id=globex))
+    db.session.rollback()
+    with tenant_scope(acme), pytest.raises(TenantScopeError):
+        db.session.execute(update(Customer.__table__).values(tenant_id=globex))
+
+
+def _customer_row(number: str, **extra) -> dict:
+    return {"client_number": number, "name": f"row {number}", "email": "r@x.test", **extra}
+
+
+@pytest.mark.parametrize("target", ["orm", "table"])
+def test_an_insert_for_another_tenant_is_refused(two_tenants, target):
+    acme, globex, _ids = two_tenants
+    table = Customer if target == "orm" else Customer.__table__
+    with tenant_scope(acme):
+        with pytest.raises(TenantScopeError):
+            db.session.execute(insert(table).values(**_customer_row("23000001", tenant_id=globex)))
+        db.session.rollback()
+        with pytest.raises(TenantScopeError):
+            db.session.execute(insert(table), [_customer_row("23000002", tenant_id=globex)])
+        db.session.rollback()
+    with pytest.raises(TenantScopeError):
+        db.session.execute(insert(table).values(**_customer_row("23000003")))
+    db.session.rollback()
+    assert _names(globex) == ["globex customer"]
+
+
+@pytest.mark.parametrize("target", ["orm", "table"])
+def test_an_insert_without_a_tenant_takes_the_tenant_in_scope(two_tenants, target):
+    acme, globex, _ids = two_tenants
+    table = Customer if target == "orm" else Customer.__table__
+    with tenant_scope(acme):
+        db.session.execute(insert(table).values(**_customer_row("23000004")))
+        db.session.execute(insert(table), [_customer_row("23000005"), _customer_row("23000006")])
+        db.session.execute(insert(table), [_customer_row("23000007", tenant_id=acme)])
+        db.session.commit()
+    assert _names(acme) == [
+        "acme customer",
+        "row 23000004",
+        "row 23000005",
+        "row 23000006",
+        "row 23000007",
+    ]
+    assert _names(globex) == ["globex customer"]
+
+
+def test_legacy_bulk_operations_are_refused_on_tenant_models(two_tenants):
+    acme, globex, ids = two_tenants
+    enter_tenant(acme)
+    with pytest.raises(TenantScopeError):
+        db.session.bulk_save_objects([Customer(tenant_id=globex, **_customer_row("23000008"))])
+    with pytest.raises(TenantScopeError):
+        db.session.bulk_insert_mappings(Customer, [_customer_row("23000009", tenant_id=globex)])
+    with pytest.raises(TenantScopeError):
+        db.session.bulk_update_mappings(Customer, [{"id": ids["globex"][0], "name": "hijacked"}])
+    db.session.rollback()
+    leave_tenant()
+    assert _all_names() == ["acme customer", "globex customer"]
+
+
+@pytest.mark.parametrize("in_scope", [False, True])
+def test_raw_text_on_tenant_tables_needs_the_opt_out(two_tenants, in_scope):
+    acme, _globex, _ids = two_tenants
+    if in_scope:
+        enter_tenant(acme)
+    with pytest.raises(TenantScopeError):
+        db.session.execute(text("SELECT name FROM customers")).all()
+    with pytest.raises(TenantScopeError):
+        db.session.scalars(select(Customer).from_statement(text("SELECT * FROM customers"))).all()
+    with pytest.raises(TenantScopeError):
+        db.session.execute(select(Customer.id).where(text("customers.tenant_id > 0"))).all()
+    # Text that names no tenant-owned table is harmless (the readiness probe runs SELECT 1).
+    assert db.session.execute(text("SELECT 1")).scalar() == 1
+    rows = db.session.execute(
+        text("SELECT name FROM customers ORDER BY name").execution_options(all_tenants=True)
+    ).all()
+    assert [row.name for row in rows] == ["acme customer", "globex customer"]
+
+
+def test_session_get_does_not_answer_from_the_identity_map(two_tenants):
+    acme, globex, ids = two_tenants
+    with tenant_scope(globex):
+        theirs = scoped_get(Customer, ids["globex"][0])
+        assert theirs is not None
+    session = db.session()  # the hook forbids the spelled-out call in the application
+    with tenant_scope(acme):
+        assert session.get(Customer, ids["globex"][0]) is None
+        assert session.get(Customer, ids["acme"][0]).name == "acme customer"
+    with pytest.raises(TenantScopeError):
+        session.get(Customer, ids["globex"][0])
+
+
+def test_an_expired_object_of_another_tenant_does_not_reload(two_tenants):
+    acme, globex, ids = two_tenants
+    with tenant_scope(globex):
+        theirs = scoped_get(Customer, ids["globex"][0])
+        invoice = scoped_get(Invoice, ids["globex"][1])
+    db.session.expire(theirs)  # all of it, as a commit does
+    db.session.expire(invoice, ["number"])  # a part: its tenant is still known
+    with tenant_scope(acme):
+        with pytest.raises((TenantScopeError, ObjectDeletedError)):
+            _ = theirs.name
+        with pytest.raises(TenantScopeError):
+            _ = invoice.number
+
+
+def test_tenant_scope_refuses_to_switch_tenants(two_tenants):
+    acme, globex, _ids = two_tenants
+    enter_tenant(acme)
+    with pytest.raises(TenantScopeError), tenant_scope(globex):
+        pass
+    with tenant_scope(acme):  # the tenant already held: nothing changes
+        pass
+    assert _names(acme) == ["acme customer"]
+    assert db.session.info.get("tenant_id") == acme
+
+
+def test_the_database_refuses_a_reference_to_another_tenants_row(two_tenants):
+    acme, _globex, ids = two_tenants
+    # all_tenants=True passes the application's checks: only the composite foreign key stands.
+    statement = insert(Invoice).values(
+        tenant_id=acme,
+        number="499999",
+        customer_id=ids["globex"][0],
+        issue_date=date(2026, 1, 1),
+        due_date=date(2026, 1, 31),
+        total_cents=0,
+    )
+    with pytest.raises(IntegrityError):
+        db.session.execute(statement.execution_options(all_tenants=True))
+    db.session.rollback()
+    line = insert(InvoiceLine).values(
+        tenant_id=acme,
+        invoice_id=ids["globex"][1],
+        position=1,
+        description="x",
+        quantity_milli=1000,
+        unit_price_cents=1,
+        amount_cents=1,
+    )
+    with pytest.raises(IntegrityError):
+        db.session.execute(line.execution_options(all_tenants=True))
+    db.session.rollback()

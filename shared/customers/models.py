@@ -22,6 +22,7 @@ class Customer(TenantOwned, db.Model):
     __tablename__ = "customers"
     __table_args__ = (
         UniqueConstraint("tenant_id", "client_number"),
+        UniqueConstraint("tenant_id", "id"),  # what composite foreign keys refer to
         Index("ix_customers_tenant_id_name", "tenant_id", "name"),
     )
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     Enum,
-    ForeignKey,
     Index,
     String,
     Text,
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shared.clock import UTCDateTime, utcnow
 from shared.customers.models import Customer
 from shared.extensions import db
-from shared.tenancy import TenantOwned
+from shared.tenancy import TenantOwned, tenant_foreign_key
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -37,6 +36,8 @@ class Invoice(TenantOwned, db.Model):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("tenant_id", "number"),
+        UniqueConstraint("tenant_id", "id"),  # what composite foreign keys refer to
+        tenant_foreign_key("customer_id", "customers", ondelete="RESTRICT"),
         Index("ix_invoices_tenant_id_customer_id_status", "tenant_id", "customer_id", "status"),
         Index("ix_invoices_tenant_id_status_due_date", "tenant_id", "status", "due_date"),
         Index("ix_invoices_tenant_id_updated_at", "tenant_id", "updated_at"),
@@ -51,7 +52,7 @@ class Invoice(TenantOwned, db.Model):
     number: Mapped[str] = mapped_column(
         String(20), comment="6 digits starting with 4, or the vendor's."
     )
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
+    customer_id: Mapped[int] = mapped_column()
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
     terms: Mapped[str] = mapped_column(String(60), default="")
@@ -115,12 +116,11 @@ class InvoiceLine(TenantOwned, db.Model):
     __table_args__ = (
         CheckConstraint("quantity_milli > 0", name="quantity_positive"),
         CheckConstraint("unit_price_cents >= 0", name="unit_price_not_negative"),
+        tenant_foreign_key("invoice_id", "invoices", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(
-        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
-    )
+    invoice_id: Mapped[int] = mapped_column(index=True)
     position: Mapped[int] = mapped_column()
     description: Mapped[str] = mapped_column(String(500))
     quantity_milli: Mapped[int] = mapped_column(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Enum, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import UTCDateTime, utcnow
 from shared.extensions import db
-from shared.tenancy import TenantOwned
+from shared.tenancy import TenantOwned, tenant_foreign_key
 
 
 class MailStatus(enum.StrEnum):
@@ -21,6 +21,7 @@ class MailStatus(enum.StrEnum):
 
 class OutboxMessage(TenantOwned, db.Model):
     __tablename__ = "outbox_messages"
+    __table_args__ = (UniqueConstraint("tenant_id", "id"),)  # what composite foreign keys refer to
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
@@ -60,11 +61,10 @@ class OutboxAttachment(TenantOwned, db.Model):
     """A file sent with an email (an invoice PDF), kept with the message."""
 
     __tablename__ = "outbox_attachments"
+    __table_args__ = (tenant_foreign_key("message_id", "outbox_messages", ondelete="CASCADE"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(
-        ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
-    )
+    message_id: Mapped[int] = mapped_column(index=True)
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)

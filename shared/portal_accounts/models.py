@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.clock import UTCDateTime, utcnow
 from shared.customers.models import CustomerKind
 from shared.extensions import db
-from shared.tenancy import TenantOwned
+from shared.tenancy import TenantOwned, tenant_foreign_key
 
 
 class PortalRole(enum.StrEnum):
@@ -37,10 +37,13 @@ class PortalAccount(TenantOwned, db.Model):
     """One customer's portal account, made by its first sign-up; colleagues share it."""
 
     __tablename__ = "portal_accounts"
-    __table_args__ = (UniqueConstraint("tenant_id", "customer_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "customer_id"),
+        tenant_foreign_key("customer_id", "customers", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column()
     kind: Mapped[CustomerKind] = mapped_column(
         _enum(CustomerKind, "portal_account_kind", 10),
         comment="Chosen at sign-up: personal (one person) or business (with colleagues).",
@@ -59,10 +62,11 @@ class PortalUser(TenantOwned, UserMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "email"),
         Index("ix_portal_users_tenant_id_customer_id", "tenant_id", "customer_id"),
+        tenant_foreign_key("customer_id", "customers", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column()
     email: Mapped[str] = mapped_column(String(254), comment="Lower-cased at the edge.")
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255), comment="argon2id.")
@@ -106,10 +110,11 @@ class PortalInvitation(TenantOwned, db.Model):
     __tablename__ = "portal_invitations"
     __table_args__ = (
         Index("ix_portal_invitations_tenant_id_customer_id", "tenant_id", "customer_id"),
+        tenant_foreign_key("customer_id", "customers", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column()
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[PortalRole] = mapped_column(_enum(PortalRole, "portal_role"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256 of the token.")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import UTCDateTime, utcnow
 from shared.extensions import db
-from shared.tenancy import TenantOwned
+from shared.tenancy import TenantOwned, tenant_foreign_key
 
 
 class SupportStatus(enum.StrEnum):
@@ -21,6 +21,7 @@ class SupportStatus(enum.StrEnum):
 class SupportRequest(TenantOwned, db.Model):
     __tablename__ = "support_requests"
     __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),  # what composite foreign keys refer to
         Index(
             "ix_support_requests_tenant_id_status_created_at", "tenant_id", "status", "created_at"
         ),
@@ -68,11 +69,10 @@ class SupportReply(TenantOwned, db.Model):
     """A reply a staff member emailed to the person who asked."""
 
     __tablename__ = "support_replies"
+    __table_args__ = (tenant_foreign_key("request_id", "support_requests", ondelete="CASCADE"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("support_requests.id", ondelete="CASCADE"), index=True
-    )
+    request_id: Mapped[int] = mapped_column(index=True)
     staff_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
