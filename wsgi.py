@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.dates import get_datetime_format
 from flask import Response, g, redirect, render_template, request, session
 from flask_babel import format_date, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
@@ -23,7 +27,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import PROJECT_ROOT, load_settings
 from config.logging import configure_logging, log_request
 from migrations.render import render_item
-from shared.clock import utcnow
+from shared import unit_of_work
+from shared.clock import local_time, utcnow
 from shared.extensions import babel, csrf, db, limiter, login_manager, migrate
 from shared.i18n import LANGUAGES, SESSION_KEY, select_locale, supported
 from shared.money import format_money
@@ -47,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None, environ: dict[str, str] 
     app.config.from_mapping(load_settings(environ))
     app.config.update(overrides or {})
     configure_logging(app)
+    unit_of_work.init_app(app)  # first, so that its after_request handler runs last
     register_extensions(app)
     register_database_events(app)
     register_blueprints(app)
@@ -144,7 +150,6 @@ def register_blueprints(app: SidedFlask) -> None:
             session[SESSION_KEY] = code
             if current_user.is_authenticated:
                 current_user.language = code
-                db.session.commit()
         return redirect(safe_next(request.form.get("next"), "/"))
 
     split_url_maps(app, portal_blueprints={"portal"})
@@ -276,6 +281,7 @@ def register_templates(app: SidedFlask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["logo_url"] = logo_url  # absolute, on the tenant's portal host (emails)
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["vendor_time"] = vendor_time
     app.jinja_env.filters["datelong"] = lambda value: format_date(value, "long")
     app.jinja_env.filters["datemedium"] = lambda value: format_date(value, "medium")
     app.jinja_env.filters["quantity"] = lambda milli: format_decimal(Decimal(milli) / 1000)
@@ -291,6 +297,19 @@ def register_templates(app: SidedFlask) -> None:
             "tenant": g.get("tenant"),
             "show_outbox": app.config["SHOW_OUTBOX"],
         }
+
+
+def vendor_time(value: datetime | None) -> str:
+    """An instant on the vendor's clock, in the page's language, with the zone and no seconds."""
+    if value is None:
+        return ""
+    tenant = g.get("tenant")
+    local = local_time(tenant, value) if tenant is not None else value
+    locale = get_locale()
+    pattern = get_datetime_format("medium", locale=locale)
+    day = babel_format_date(local.date(), "medium", locale=locale)
+    clock = babel_format_time(local.timetz(), "short", locale=locale)
+    return f"{pattern.format(clock, day)} {local.tzname()}"
 
 
 def register_commands(app: SidedFlask) -> None:

@@ -45,19 +45,20 @@ from shared.customers.models import Customer
 from shared.invoices import LineInput, create_invoice, open_invoice
 from shared.pay_links import make_token
 from shared.tenancy import enter_tenant
+from shared.clock import business_today, utcnow
+from shared.unit_of_work import unit_of_work
 from tenants.models import Tenant
 app = create_app()
-with app.app_context():
+with app.app_context(), unit_of_work():
     tenant = db.session.scalars(select(Tenant).where(Tenant.slug == "acme")).one()
     enter_tenant(tenant.id)
     customer = db.session.scalars(select(Customer).where(Customer.client_number == "20000101")).one()
-    today = date.today()
+    today = business_today(tenant, utcnow())
     for i in range(%(count)d):
         invoice = create_invoice(customer_id=customer.id, issue_date=today - timedelta(days=i %% 90),
                                  due_date=today + timedelta(days=30 - i %% 90),
                                  lines=[LineInput("Bench line", Decimal("1"), 10000 + i)])
-        open_invoice(invoice)
-    db.session.commit()
+        open_invoice(invoice, now=utcnow())
     print(make_token(tenant.id, customer.id, today + timedelta(days=30)))
 """
 

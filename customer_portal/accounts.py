@@ -11,9 +11,10 @@ from customer_portal.access import current_payer, payer_required, portal_custome
 from customer_portal.forms import ForgotPasswordForm, NewPasswordForm, SignInForm, SignUpForm
 from shared import portal_accounts
 from shared.errors import InputError
-from shared.extensions import db, limiter
+from shared.extensions import limiter
 from shared.i18n import current_language
 from shared.portal_accounts import AccountExists
+from shared.unit_of_work import discard
 from shared.web import safe_next, show_input_error
 
 
@@ -55,7 +56,6 @@ def sign_up():
         except InputError as error:
             show_input_error(form, error)
         else:
-            db.session.commit()
             sign_in(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("portal.home"))
@@ -74,7 +74,6 @@ def sign_in_page():
         user = portal_accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             portal_accounts.record_sign_in(user)
-            db.session.commit()
             sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("portal.home")))
         # One answer for an unknown email and a wrong password: no account enumeration.
@@ -98,7 +97,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         portal_accounts.request_password_reset(g.tenant, form.email.data, current_language())
-        db.session.commit()
         # The same page whether or not the email has an account here.
         return render_template("portal/reset_sent.html")
     status = 422 if form.errors else 200
@@ -120,7 +118,6 @@ def reset_password(token: str):
         except InputError as error:
             show_input_error(form, error, default_field="password")
         else:
-            db.session.commit()
             sign_in(user)
             flash(_("Your password is changed."), "success")
             return redirect(url_for("portal.home"))
@@ -133,9 +130,8 @@ def confirm_email(token: str):
     try:
         user = portal_accounts.confirm_email(g.tenant, token)
     except InputError as error:
-        db.session.rollback()
+        discard()
         return render_template("portal/link_used.html", message=error.message), 410
-    db.session.commit()
     flash(_("Thank you: your email %(email)s is confirmed.", email=user.email), "success")
     payer = current_payer()
     if payer is not None and payer.id == user.id:
@@ -149,6 +145,5 @@ def confirm_email(token: str):
 def resend_confirmation():
     if not g.payer.email_verified:
         portal_accounts.send_email_confirmation(g.tenant, g.payer, g.payer.email)
-        db.session.commit()
         flash(_("We sent the link again to %(email)s.", email=g.payer.email), "success")
     return redirect(safe_next(request.form.get("next"), url_for("portal.home")))

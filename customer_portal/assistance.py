@@ -9,7 +9,7 @@ from customer_portal.access import current_payer, portal_customer
 from customer_portal.forms import AssistanceForm
 from shared import support
 from shared.errors import InputError
-from shared.extensions import db, limiter
+from shared.extensions import limiter
 from shared.faq import faq_for
 from shared.i18n import current_language
 from shared.web import show_input_error
@@ -42,7 +42,6 @@ def assistance():
         except InputError as error:
             show_input_error(form, error)
         else:
-            db.session.commit()
             return render_template("portal/assistance_sent.html")
     status = 422 if form.errors else 200
     return render_template("portal/assistance.html", form=form), status

@@ -12,7 +12,7 @@ from customer_portal.forms import AcceptInvitationForm, InviteForm, RoleForm
 from shared import portal_accounts
 from shared.customers.models import Customer
 from shared.errors import InputError
-from shared.extensions import db, limiter
+from shared.extensions import limiter
 from shared.i18n import current_language
 from shared.tenancy import scoped_get
 from shared.web import show_input_error
@@ -56,7 +56,6 @@ def invite():
         except InputError as error:
             show_input_error(form, error)
         else:
-            db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data.strip()), "success")
             return redirect(url_for("portal.colleagues"))
     return _colleagues_page(form, 422)
@@ -83,7 +82,6 @@ def change_role(user_id: int):
         except InputError as error:
             flash(error.message, "error")
             return _colleagues_page(InviteForm(formdata=None), 422)
-        db.session.commit()
         flash(_("%(email)s's role is changed.", email=user.email), "success")
         return redirect(url_for("portal.colleagues"))
     flash(_("Choose admin, payer or viewer."), "error")
@@ -100,7 +98,6 @@ def remove_colleague(user_id: int):
     except InputError as error:
         flash(error.message, "error")
         return _colleagues_page(InviteForm(formdata=None), 422)
-    db.session.commit()
     flash(_("%(email)s no longer has access to this account.", email=email), "success")
     return redirect(url_for("portal.colleagues"))
 
@@ -113,7 +110,6 @@ def cancel_invitation(invitation_id: int):
         abort(403)
     if not portal_accounts.cancel_invitation(g.payer, invitation_id):
         abort(404)
-    db.session.commit()
     flash(_("The invitation is cancelled."), "success")
     return redirect(url_for("portal.colleagues"))
 
@@ -140,7 +136,6 @@ def accept_invitation(token: str):
         except InputError as error:
             show_input_error(form, error)
         else:
-            db.session.commit()
             sign_out()
             sign_in(user)
             flash(_("Welcome! You now share %(name)s's account.", name=customer.name), "success")

@@ -10,7 +10,7 @@ from customer_portal.access import payer_required, sign_in
 from customer_portal.forms import EmailChangeForm, PasswordChangeForm, ProfileForm
 from shared import portal_accounts
 from shared.errors import InputError
-from shared.extensions import db, limiter
+from shared.extensions import limiter
 from shared.i18n import SESSION_KEY as LANGUAGE_KEY
 from shared.web import show_input_error
 
@@ -45,7 +45,6 @@ def update_profile():
         except InputError as error:
             show_input_error(form, error)
         else:
-            db.session.commit()
             session[LANGUAGE_KEY] = g.payer.language
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("portal.profile"))
@@ -65,7 +64,6 @@ def change_email():
         except InputError as error:
             show_input_error(form, error)
         else:
-            db.session.commit()
             flash(
                 _(
                     "We sent a link to %(email)s. Your email changes when you open it.",
@@ -88,7 +86,6 @@ def change_password():
         except InputError as error:
             show_input_error(form, error)
         else:
-            db.session.commit()
             sign_in(g.payer)  # this session continues with the new token; every other one ends
             flash(_("Your password is changed. Other sessions are signed out."), "success")
             return redirect(url_for("portal.profile"))

@@ -91,21 +91,25 @@ def import_all(
 ) -> ImportResult:
     """Apply each row in its own savepoint; keep everything only if every row succeeded."""
     result = ImportResult()
-    outer = db.session.begin_nested()
-    for number, row in rows:
-        try:
-            with db.session.begin_nested():
-                apply(row)
-        except InputError as error:
-            row = getattr(error, "row", number)
-            result.errors.append(RowError(row, column_of(error.field), error.message))
-            if len(result.errors) >= MAX_ERRORS:
-                break
-        else:
-            result.imported += 1
-    if result.errors:
-        outer.rollback()
+    try:
+        with db.session.begin_nested():
+            for number, row in rows:
+                try:
+                    with db.session.begin_nested():
+                        apply(row)
+                except InputError as error:
+                    row = getattr(error, "row", number)
+                    result.errors.append(RowError(row, column_of(error.field), error.message))
+                    if len(result.errors) >= MAX_ERRORS:
+                        break
+                else:
+                    result.imported += 1
+            if result.errors:
+                raise _Refused  # leaving the savepoint by an exception rolls every row back
+    except _Refused:
         result.imported = 0
-    else:
-        outer.commit()
     return result
+
+
+class _Refused(Exception):
+    """Some row was refused: none of the file is kept."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from shared.clock import utcnow
+from shared.clock import business_today, utcnow
 from shared.customers import create_customer
 from shared.customers.models import Customer, CustomerKind
 from shared.extensions import db
@@ -20,6 +20,7 @@ from shared.invoices.models import Invoice
 from shared.portal_accounts import accept_invitation, invite_colleague, sign_up
 from shared.portal_accounts.models import PortalRole, PortalUser
 from shared.tenancy import enter_tenant
+from shared.unit_of_work import unit_of_work
 from tenants.branding import LogoUpload, logo_bytes, process_logo, store_logo
 from tenants.models import Tenant
 from tenants.staff import sign_up_vendor
@@ -124,6 +125,15 @@ def demo_cli() -> None:
 @with_appcontext
 def load() -> None:
     """Create the Acme demo tenant, its owner, customers and invoices (idempotent)."""
+    with unit_of_work():
+        load_demo(utcnow())
+    click.echo(f"demo tenant {DEMO_SLUG!r} ready: sign in as {DEMO_OWNER[0]} / {DEMO_OWNER[1]}")
+    for _client, email, password, kind, role, _by in PAYERS:
+        click.echo(f"demo portal sign-in ({kind}, {role}): {email} / {password}")
+
+
+def load_demo(now: datetime) -> None:
+    """The demo's rows, dated from the demo vendor's today."""
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
     if tenant is None:
         tenant, _owner = sign_up_vendor(
@@ -146,7 +156,7 @@ def load() -> None:
                 kind=demo.kind,
             )
     existing = set(db.session.scalars(select(Invoice.number)))
-    today = date.today()
+    today = business_today(tenant, now)
     for number, client, age, net, electronic, lines in INVOICES:
         if number in existing:
             continue
@@ -159,12 +169,8 @@ def load() -> None:
             terms=f"Net {net}",
             lines=[LineInput(d, Decimal(q), price) for d, q, price in lines],
         )
-        open_invoice(invoice)
+        open_invoice(invoice, now=now)
     _load_payers(tenant, customers)
-    db.session.commit()
-    click.echo(f"demo tenant {DEMO_SLUG!r} ready: sign in as {DEMO_OWNER[0]} / {DEMO_OWNER[1]}")
-    for _client, email, password, kind, role, _by in PAYERS:
-        click.echo(f"demo portal sign-in ({kind}, {role}): {email} / {password}")
 
 
 def _load_payers(tenant: Tenant, customers: dict[str, Customer]) -> None:

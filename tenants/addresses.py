@@ -17,12 +17,13 @@ import idna
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
+from shared.actors import Actor, record
 from shared.errors import InputError
 from shared.extensions import db
 from shared.tenancy import scoped_get
 from tenants.branding import require_owner
 from tenants.hosts import host_name
-from tenants.models import StaffUser, Tenant, TenantDomain, TenantSlugRedirect
+from tenants.models import Tenant, TenantDomain, TenantSlugRedirect
 from tenants.slugs import normalize_slug, slug_problem
 
 REDIRECT_LIFETIME = timedelta(days=90)
@@ -39,7 +40,7 @@ _TLD_RE = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 # --- the portal address (slug) ----------------------------------------------------------------
 
 
-def change_slug(tenant: Tenant, actor: StaffUser, raw: str, *, now: datetime) -> None:
+def change_slug(tenant: Tenant, actor: Actor, raw: str, *, now: datetime) -> None:
     """Move the portal to `<new>.<PORTAL_DOMAIN>`; the old address redirects for 90 days."""
     require_owner(actor)
     slug = normalize_slug(raw)
@@ -77,6 +78,7 @@ def change_slug(tenant: Tenant, actor: StaffUser, raw: str, *, now: datetime) ->
         .execution_options(all_tenants=True, synchronize_session=False)
     )
     tenant.slug = slug
+    record(tenant.id, actor, "tenant.slug_changed", old=old, new=slug)
     db.session.add(
         TenantSlugRedirect(tenant_id=tenant.id, old_slug=old, expires_at=now + REDIRECT_LIFETIME)
     )
@@ -183,7 +185,7 @@ def txt_record_name(domain: TenantDomain) -> str:
 
 def add_domain(
     tenant: Tenant,
-    actor: StaffUser,
+    actor: Actor,
     raw: str,
     *,
     portal_domain: str,
@@ -236,6 +238,7 @@ def add_domain(
     )
     db.session.add(domain)
     db.session.flush()
+    record(tenant.id, actor, "tenant.domain_added", hostname=hostname)
     return domain
 
 
@@ -261,7 +264,7 @@ def _domain(domain_id: int) -> TenantDomain:
     return domain
 
 
-def verify_domain(tenant: Tenant, actor: StaffUser, domain_id: int, *, now: datetime) -> None:
+def verify_domain(tenant: Tenant, actor: Actor, domain_id: int, *, now: datetime) -> None:
     """Look for the TXT record; mark the domain verified when it holds the token."""
     require_owner(actor)
     domain = _domain(domain_id)
@@ -289,14 +292,16 @@ def verify_domain(tenant: Tenant, actor: StaffUser, domain_id: int, *, now: date
             ),
         )
     domain.verified_at = now
+    record(tenant.id, actor, "tenant.domain_verified", hostname=domain.hostname)
     db.session.flush()
 
 
-def remove_domain(tenant: Tenant, actor: StaffUser, domain_id: int) -> str:
+def remove_domain(tenant: Tenant, actor: Actor, domain_id: int) -> str:
     """Stop answering on a custom domain; returns its name."""
     require_owner(actor)
     domain = _domain(domain_id)
     hostname = domain.hostname
+    record(tenant.id, actor, "tenant.domain_removed", hostname=hostname)
     db.session.delete(domain)
     db.session.flush()
     return hostname

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shared.clock import UTCDateTime, utcnow
 from shared.errors import InputError
 from shared.extensions import db
-from shared.tenancy import TenantOwned, scoped_get
+from shared.tenancy import TenantOwned, scoped_get, tenant_scope
+from shared.unit_of_work import separate_unit
 from tenants.models import StaffUser, Tenant, TenantStatus
 
 KEY_RE = re.compile(r"^arp_(?P<prefix>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
@@ -157,10 +159,14 @@ def authenticate_api_key(token: str) -> tuple[ApiKey, Tenant] | None:
     return key, tenant
 
 
-def note_use(key: ApiKey) -> bool:
-    """Record that the key was used; True when that changed the row (to the minute)."""
-    now = utcnow()
+def note_use(key: ApiKey, now: datetime) -> bool:
+    """Record that the key was used; True when that changed the row (to the minute).
+
+    Written in a unit of work of its own: the record stays even when the call itself fails.
+    """
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
         return False
-    key.last_used_at = now
+    with separate_unit() as session, tenant_scope(key.tenant_id, session):
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    set_committed_value(key, "last_used_at", now)  # known, without a write in this unit
     return True

@@ -23,6 +23,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from shared.actors import Actor, record
 from shared.errors import InputError
 from shared.extensions import db
 from shared.mailbox import normalize_email
@@ -35,7 +36,7 @@ from shared.storage import (
     tenant_key,
 )
 from tenants.hosts import portal_host
-from tenants.models import BRAND_COLOR_RE, DEFAULT_BRAND_COLOR, StaffUser, Tenant
+from tenants.models import BRAND_COLOR_RE, DEFAULT_BRAND_COLOR, Tenant
 from tenants.routing import portal_url
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -278,7 +279,7 @@ class BrandingInput:
     remove_logo: bool = False
 
 
-def require_owner(actor: StaffUser) -> None:
+def require_owner(actor: Actor) -> None:
     if not actor.is_owner:
         raise InputError("", str(_l("Only the owner can change the settings.")))
 
@@ -308,7 +309,7 @@ def _support_phone(raw: str) -> str:
     return phone
 
 
-def update_branding(tenant: Tenant, actor: StaffUser, data: BrandingInput) -> None:
+def update_branding(tenant: Tenant, actor: Actor, data: BrandingInput) -> None:
     """Check every field first; then apply them all (a refused field changes nothing)."""
     require_owner(actor)
     name = _display_name(data.name)
@@ -326,6 +327,7 @@ def update_branding(tenant: Tenant, actor: StaffUser, data: BrandingInput) -> No
     elif data.remove_logo and tenant.logo_name:
         delete_after_commit(db.session(), logo_key(tenant.id, tenant.logo_name))
         tenant.logo_name = None
+    record(tenant.id, actor, "tenant.branding_changed")
     db.session.flush()
 
 

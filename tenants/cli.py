@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from shared.errors import InputError
 from shared.extensions import db
 from shared.tenancy import tenant_scope
+from shared.unit_of_work import unit_of_work
 from tenants import staff
 from tenants.api_keys import create_api_key
 from tenants.models import StaffUser, Tenant
@@ -28,16 +29,16 @@ def tenants_cli() -> None:
 @with_appcontext
 def create(slug: str, name: str, owner_email: str, owner_password: str, language: str) -> None:
     try:
-        tenant, owner = staff.sign_up_vendor(
-            business_name=name,
-            slug=slug,
-            owner_email=owner_email,
-            owner_password=owner_password,
-            language=language,
-        )
+        with unit_of_work():
+            tenant, owner = staff.sign_up_vendor(
+                business_name=name,
+                slug=slug,
+                owner_email=owner_email,
+                owner_password=owner_password,
+                language=language,
+            )
     except InputError as error:
         raise click.UsageError(f"{error.field}: {error.message}") from None
-    db.session.commit()
     click.echo(f"created tenant {tenant.slug} (id {tenant.id}) with owner {owner.email}")
 
 
@@ -70,10 +71,10 @@ def api_key(slug: str, name: str) -> None:
         raise click.UsageError(f"no tenant with the slug {slug!r}")
     with tenant_scope(tenant.id):
         try:
-            made = create_api_key(name)
+            with unit_of_work():
+                made = create_api_key(name)
+                label = made.key.name
         except InputError as error:
             raise click.UsageError(f"{error.field}: {error.message}") from None
-        label = made.key.name
-        db.session.commit()
     click.echo(f"API key {label!r} for {slug}; it is not shown again:", err=True)
     click.echo(made.token)

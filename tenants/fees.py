@@ -13,11 +13,12 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from shared.actors import Actor, record
 from shared.errors import InputError
 from shared.extensions import db
 from shared.money import AmountError, parse_amount
 from tenants.branding import require_owner
-from tenants.models import LateFeeKind, StaffUser, Tenant
+from tenants.models import LateFeeKind, Tenant
 
 MAX_CARD_FEE_BP = 300
 MAX_LATE_FEE_PERCENT_BP = 1000  # 10% a month: far above what any state allows, a typo guard
@@ -75,7 +76,7 @@ class FeesInput:
     late_fee_grace_days: str = ""
 
 
-def update_fees(tenant: Tenant, actor: StaffUser, data: FeesInput) -> None:
+def update_fees(tenant: Tenant, actor: Actor, data: FeesInput) -> None:
     """Check every field, then apply them; values of an unused late-fee kind are reset to 0."""
     require_owner(actor)
     card_fee_bp = parse_percent_bp(
@@ -109,4 +110,5 @@ def update_fees(tenant: Tenant, actor: StaffUser, data: FeesInput) -> None:
     tenant.late_fee_flat_cents = flat_cents
     tenant.late_fee_percent_bp = percent_bp
     tenant.late_fee_grace_days = grace
+    record(tenant.id, actor, "tenant.fees_changed")
     db.session.flush()

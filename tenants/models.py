@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from shared.clock import UTCDateTime, utcnow
+from shared.clock import DEFAULT_TIME_ZONE, UTCDateTime, utcnow
 from shared.extensions import db
 from shared.tenancy import TenantOwned, tenant_foreign_key
 
@@ -75,6 +75,12 @@ class Tenant(db.Model):
     )
     default_language: Mapped[str] = mapped_column(
         String(5), default="en", comment="Language when neither the payer nor the browser chooses."
+    )
+    time_zone: Mapped[str] = mapped_column(
+        String(64),
+        default=DEFAULT_TIME_ZONE,
+        server_default=DEFAULT_TIME_ZONE,
+        comment="IANA time zone of the business: its today, and how times are shown to it.",
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

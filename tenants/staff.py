@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from shared.clock import utcnow
+from shared.clock import DEFAULT_TIME_ZONE, utcnow
 from shared.errors import InputError
 from shared.extensions import db
 from shared.mail import send_email
@@ -26,6 +26,7 @@ from shared.tokens import password_fingerprint, token_hash
 from tenants.models import StaffInvitation, StaffRole, StaffUser, Tenant, TenantStatus
 from tenants.routing import console_url
 from tenants.slugs import normalize_slug, slug_problem
+from tenants.time_zone import checked_time_zone
 
 RESET_MAX_AGE = timedelta(hours=1)
 INVITATION_LIFETIME = timedelta(days=7)
@@ -49,7 +50,13 @@ def _new_staff(email: str, password: str, role: StaffRole, name: str, language: 
 
 
 def sign_up_vendor(
-    *, business_name: str, slug: str, owner_email: str, owner_password: str, language: str = "en"
+    *,
+    business_name: str,
+    slug: str,
+    owner_email: str,
+    owner_password: str,
+    language: str = "en",
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> tuple[Tenant, StaffUser]:
     """A new vendor business with its owner; puts the new tenant in scope."""
     business_name = " ".join((business_name or "").split())
@@ -63,7 +70,10 @@ def sign_up_vendor(
         raise InputError("slug", problem)
     email = normalize_email(owner_email, "owner_email")
     _check_password(owner_password, "owner_password")
-    tenant = Tenant(slug=slug, name=business_name, default_language=language)
+    time_zone = checked_time_zone(time_zone)
+    tenant = Tenant(
+        slug=slug, name=business_name, default_language=language, time_zone=time_zone
+    )
     db.session.add(tenant)
     db.session.flush()
     enter_tenant(tenant.id)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from shared.clock import utcnow
 from shared.extensions import db
 from shared.mail.models import OutboxMessage
 from shared.passwords import hash_password
@@ -573,7 +574,7 @@ def test_the_invoice_email_button_and_pdf_carry_the_brand(app, signed_in_console
             electronic=True,
             lines=[LineInput("Supplies", Decimal("1"), 10000)],
         )
-        send_invoice(tenant, invoice, today=date.today())
+        send_invoice(tenant, invoice, now=utcnow())
         db.session.commit()
         message = db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.template == "invoice")

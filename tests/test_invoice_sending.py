@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from shared.clock import utcnow
 from shared.customers import create_customer
 from shared.extensions import db
 from shared.invoices import LineInput, create_invoice
@@ -18,7 +19,8 @@ from shared.tenancy import leave_tenant, tenant_scope
 from tests.conftest import host_client
 from tests.test_mail import free_port, smtp_server  # noqa: F401 - fixture
 
-TODAY = date.today()
+TODAY = date.today()  # noqa: DTZ011 - the tests date invoices around the machine day
+NOW = utcnow()
 
 
 def make_invoice(tenant, *, email="ap@harbor.test", language="en", electronic=True, due_in=30):
@@ -42,7 +44,7 @@ def send(tenant, invoice_id):
     from shared.invoices import get_invoice
 
     with tenant_scope(tenant.id):
-        link = send_invoice(tenant, get_invoice(invoice_id), today=TODAY)
+        link = send_invoice(tenant, get_invoice(invoice_id), now=NOW)
         db.session.commit()
     leave_tenant()
     return link
@@ -230,9 +232,9 @@ def test_a_void_invoice_cannot_be_sent(app, make_tenant):
     _c, invoice_id = make_invoice(tenant)
     with tenant_scope(tenant.id):
         invoice = get_invoice(invoice_id)
-        void_invoice(invoice, "Sent to the wrong customer")
+        void_invoice(invoice, "Sent to the wrong customer", now=NOW)
         with pytest.raises(InputError):
-            send_invoice(tenant, invoice, today=TODAY)
+            send_invoice(tenant, invoice, now=NOW)
 
 
 def test_pdf_money_and_dates_follow_the_locale(app, make_tenant):

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from shared.errors import InputError
-from shared.extensions import db, limiter
+from shared.extensions import limiter
 from shared.i18n import current_language
 from shared.web import safe_next, show_input_error
 from tenants import staff
@@ -49,7 +49,6 @@ def sign_up():
         except InputError as error:
             show_input_error(form, error)
         else:
-            db.session.commit()
             _sign_in(owner)
             flash(_("Welcome! Your portal is ready."), "success")
             return redirect(url_for("console.home"))
@@ -68,7 +67,6 @@ def sign_in():
         user = staff.authenticate_staff(form.email.data, form.password.data)
         if user is not None:
             staff.record_sign_in(user)
-            db.session.commit()
             _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("console.home")))
         # One answer for an unknown email and a wrong password: no account enumeration.
@@ -91,7 +89,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         staff.request_password_reset(form.email.data, current_language())
-        db.session.commit()
         return render_template("console/reset_sent.html")
     status = 422 if form.errors else 200
     return render_template("console/forgot_password.html", form=form), status
@@ -108,7 +105,6 @@ def reset_password(token: str):
         except InputError as error:
             show_input_error(form, error, default_field="password")
         else:
-            db.session.commit()
             _sign_in(user)
             flash(_("Your password is changed."), "success")
             return redirect(url_for("console.home"))
@@ -132,7 +128,6 @@ def accept_invitation(token: str):
         except InputError as error:
             show_input_error(form, error, default_field="password")
         else:
-            db.session.commit()
             _sign_in(user)
             flash(_("Welcome to the team!"), "success")
             return redirect(url_for("console.home"))
@@ -152,7 +147,6 @@ def change_password():
         except InputError as error:
             show_input_error(form, error, default_field="password")
         else:
-            db.session.commit()
             _sign_in(current_user._get_current_object())
             flash(_("Your password is changed. Other sessions are signed out."), "success")
             return redirect(url_for("console.home"))

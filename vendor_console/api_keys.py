@@ -7,7 +7,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from shared.extensions import db
 from shared.web import show_input_error
 from tenants import api_keys
 from vendor_console import bp
@@ -38,7 +37,6 @@ def api_keys_page():
             show_input_error(form, error)
         else:
             token = made.token
-            db.session.commit()
             # Shown on this answer only, never stored or put in a cookie: no redirect to a page
             # that could show it again.
             return _page(ApiKeyForm(formdata=None), new_key=token)
@@ -56,6 +54,5 @@ def revoke_api_key(key_id: int):
         abort(404)
     if form.validate_on_submit():
         api_keys.revoke_api_key(key)
-        db.session.commit()
         flash(_("The key %(name)s no longer works.", name=key.name), "success")
     return redirect(url_for("console.api_keys_page"))

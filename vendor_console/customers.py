@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from shared.clock import utcnow
 from shared.csv_import import CsvError
 from shared.customers import (
     archive_customer,
@@ -21,8 +22,10 @@ from shared.errors import InputError
 from shared.extensions import db
 from shared.invoices.models import Invoice
 from shared.pagination import page_number
+from shared.unit_of_work import discard
 from shared.web import show_input_error
 from vendor_console import bp
+from vendor_console.context import actor
 from vendor_console.forms import CustomerForm, ImportForm
 
 PAGE_SIZE = 50
@@ -66,12 +69,12 @@ def new_customer():
     if form.validate_on_submit():
         try:
             customer = create_customer(
-                **_fields(form), client_number=form.client_number.data or None
+                **_fields(form), client_number=form.client_number.data or None, actor=actor()
             )
         except InputError as error:
+            discard()
             show_input_error(form, error)
         else:
-            db.session.commit()
             flash(_("Customer %(name)s added.", name=customer.name), "success")
             return redirect(url_for("console.customer", customer_id=customer.id))
     return render_template("console/customer_form.html", form=form, customer=None), (
@@ -86,11 +89,13 @@ def customer(customer_id: int):
     form = CustomerForm(obj=customer)
     if form.validate_on_submit():
         try:
-            update_customer(customer, **_fields(form), client_number=form.client_number.data)
+            update_customer(
+                customer, **_fields(form), client_number=form.client_number.data, actor=actor()
+            )
         except InputError as error:
+            discard()
             show_input_error(form, error)
         else:
-            db.session.commit()
             flash(_("Changes saved."), "success")
             return redirect(url_for("console.customer", customer_id=customer.id))
     invoices = db.session.scalars(
@@ -109,12 +114,11 @@ def customer(customer_id: int):
 def archive(customer_id: int):
     customer = get_customer(customer_id) or abort(404)
     if request.form.get("restore"):
-        restore_customer(customer)
+        restore_customer(customer, actor=actor())
         flash(_("%(name)s is active again.", name=customer.name), "success")
     else:
-        archive_customer(customer)
+        archive_customer(customer, now=utcnow(), actor=actor())
         flash(_("%(name)s is archived. Their invoices are kept.", name=customer.name), "success")
-    db.session.commit()
     return redirect(url_for("console.customer", customer_id=customer.id))
 
 
@@ -130,10 +134,9 @@ def import_customers_page():
             show_input_error(form, error)
         else:
             if result.ok:
-                db.session.commit()
                 flash(_("%(n)d customers imported.", n=result.imported), "success")
                 return redirect(url_for("console.customers"))
-            db.session.rollback()
+            discard()
     failed = bool(form.errors or (result and not result.ok))
     return render_template("console/import.html", form=form, result=result, kind="customers"), (
         422 if failed else 200

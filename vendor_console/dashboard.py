@@ -1,7 +1,5 @@
 """The console's home page: what the vendor is owed, and where customers pay."""
 
-from datetime import date
-
 from flask import current_app, g, render_template
 from flask_login import login_required
 
@@ -10,12 +8,13 @@ from shared.invoices import InvoiceFilter, invoice_query, receivable_totals
 from tenants.hosts import portal_host
 from tenants.routing import portal_url
 from vendor_console import bp
+from vendor_console.context import today as vendor_today
 
 
 @bp.route("/")
 @login_required
 def home():
-    today = date.today()
+    today = vendor_today()
     link = portal_url(
         current_app, portal_host(g.tenant, current_app.config["PORTAL_DOMAIN"]), "portal.home"
     )

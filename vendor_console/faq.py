@@ -11,7 +11,6 @@ from wtforms import FieldList, Form, FormField, IntegerField, StringField, TextA
 from wtforms.validators import Length, NumberRange, Optional
 
 from shared.errors import InputError
-from shared.extensions import db
 from shared.faq import (
     MAX_ANSWER,
     MAX_ENTRIES,
@@ -22,6 +21,7 @@ from shared.faq import (
     save_faq,
 )
 from shared.i18n import LANGUAGES
+from shared.unit_of_work import discard
 from vendor_console import bp
 
 BLANK_ROWS = 2
@@ -89,10 +89,10 @@ def faq_editor():
         try:
             save_faq(language, items)
         except InputError as error:
+            discard()  # the page shows the FAQ as saved, not half of the new one
             _show_error(form, error, order)
             refused = True
         else:
-            db.session.commit()
             flash(_("The FAQ is saved."), "success")
             return redirect(url_for("console.faq_editor", lang=language))
     items, own = faq_for(g.tenant, language)
@@ -115,6 +115,5 @@ def restore_faq():
     language = _language()
     if FlaskForm().validate_on_submit():
         restore_default_faq(language)
-        db.session.commit()
         flash(_("The default FAQ is back."), "success")
     return redirect(url_for("console.faq_editor", lang=language))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
 
+from shared.clock import utcnow
 from shared.csv_import import CsvError
 from shared.customers.models import Customer
 from shared.errors import InputError
@@ -29,8 +30,11 @@ from shared.invoices.models import InvoiceStatus
 from shared.invoices.sending import invoice_pdf, send_invoice
 from shared.money import cents_to_decimal
 from shared.pagination import page_number
+from shared.unit_of_work import discard
 from shared.web import show_input_error
 from vendor_console import bp
+from vendor_console.context import actor
+from vendor_console.context import today as vendor_today
 from vendor_console.forms import ImportForm, InvoiceForm, VoidForm
 
 PAGE_SIZE = 50
@@ -101,10 +105,10 @@ def _save(form: InvoiceForm, invoice=None):
             lines=_lines(form, filled),
         )
         if invoice is None:
-            return create_invoice(**fields)
-        return update_draft(invoice, **fields)
+            return create_invoice(**fields, actor=actor())
+        return update_draft(invoice, **fields, now=utcnow(), actor=actor())
     except InputError as error:
-        db.session.rollback()
+        discard()
         _show_error(form, error, filled)
         return None
 
@@ -120,7 +124,7 @@ def invoices():
         customer_id=int(customer_text)
         if customer_text.isdigit() and len(customer_text) < 12
         else None,
-        overdue_on=date.today() if request.args.get("overdue") == "1" else None,
+        overdue_on=vendor_today() if request.args.get("overdue") == "1" else None,
         query=request.args.get("q", "")[:100],
     )
     page = page_number(request.args.get("page"))
@@ -135,7 +139,7 @@ def invoices():
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
-        today=date.today(),
+        today=vendor_today(),
     )
 
 
@@ -145,8 +149,8 @@ def new_invoice():
     form = InvoiceForm()
     _customer_choices(form)
     if request.method == "GET":
-        form.issue_date.data = date.today()
-        form.due_date.data = date.today() + timedelta(days=30)
+        form.issue_date.data = vendor_today()
+        form.due_date.data = form.issue_date.data + timedelta(days=30)
         form.terms.data = _("Net 30")
         if request.args.get("customer_id", "").isdigit():
             form.customer_id.data = request.args["customer_id"]
@@ -158,11 +162,10 @@ def new_invoice():
         failed = invoice is None
         if invoice is not None:
             if request.form.get("send"):
-                send_invoice(g.tenant, invoice, today=date.today())
+                send_invoice(g.tenant, invoice, now=utcnow(), actor=actor())
                 flash(_("Invoice %(number)s sent.", number=invoice.number), "success")
             else:
                 flash(_("Draft %(number)s saved.", number=invoice.number), "success")
-            db.session.commit()
             return redirect(url_for("console.invoice", invoice_id=invoice.id))
     failed = failed or bool(request.method == "POST" and form.errors)
     return render_template("console/invoice_form.html", form=form, invoice=None), (
@@ -189,11 +192,10 @@ def edit_invoice(invoice_id: int):
         failed = saved is None
         if saved is not None:
             if request.form.get("send"):
-                send_invoice(g.tenant, saved, today=date.today())
+                send_invoice(g.tenant, saved, now=utcnow(), actor=actor())
                 flash(_("Invoice %(number)s sent.", number=saved.number), "success")
             else:
                 flash(_("Changes saved."), "success")
-            db.session.commit()
             return redirect(url_for("console.invoice", invoice_id=saved.id))
     failed = failed or bool(request.method == "POST" and form.errors)
     return render_template("console/invoice_form.html", form=form, invoice=invoice), (
@@ -244,11 +246,11 @@ def invoice(invoice_id: int):
 def send(invoice_id: int):
     invoice = get_invoice(invoice_id) or abort(404)
     try:
-        send_invoice(g.tenant, invoice, today=date.today())
+        send_invoice(g.tenant, invoice, now=utcnow(), actor=actor())
     except InputError as error:
+        discard()
         flash(error.message, "error")
         return redirect(url_for("console.invoice", invoice_id=invoice.id))
-    db.session.commit()
     flash(_("Invoice %(number)s sent.", number=invoice.number), "success")
     return redirect(url_for("console.invoice", invoice_id=invoice.id))
 
@@ -260,11 +262,10 @@ def void(invoice_id: int):
     form = VoidForm()
     if form.validate_on_submit():
         try:
-            void_invoice(invoice, form.reason.data)
+            void_invoice(invoice, form.reason.data, now=utcnow(), actor=actor())
         except InputError as error:
             show_input_error(form, error, default_field="reason")
         else:
-            db.session.commit()
             flash(_("Invoice %(number)s is void.", number=invoice.number), "success")
             return redirect(url_for("console.invoice", invoice_id=invoice.id))
     customer = db.session.get(Customer, invoice.customer_id)
@@ -296,15 +297,14 @@ def import_invoices_page():
     result = None
     if form.validate_on_submit():
         try:
-            result = import_invoices(form.file.data.read())
+            result = import_invoices(form.file.data.read(), now=utcnow(), actor=actor())
         except CsvError as error:
             show_input_error(form, error)
         else:
             if result.ok:
-                db.session.commit()
                 flash(_("%(n)d invoices imported.", n=result.imported), "success")
                 return redirect(url_for("console.invoices"))
-            db.session.rollback()
+            discard()
     failed = bool(form.errors or (result and not result.ok))
     return render_template("console/import.html", form=form, result=result, kind="invoices"), (
         422 if failed else 200

@@ -1,4 +1,5 @@
-"""Settings of the vendor's portal: branding (with a preview), its address and custom domains, fees.
+"""Settings of the vendor's portal: branding (with a preview), its address and custom domains, fees,
+and the business's time zone.
 
 Everyone on the team can read the settings; only the owner can change them (a POST from anyone
 else is a 403, and the pages show them read-only).
@@ -24,14 +25,21 @@ from flask_login import current_user, login_required
 
 from shared.clock import utcnow
 from shared.errors import InputError
-from shared.extensions import db
 from shared.money import cents_to_decimal
+from shared.unit_of_work import discard
 from shared.web import show_input_error
-from tenants import addresses, branding, fees
+from tenants import addresses, branding, fees, time_zone
 from tenants.hosts import portal_host
 from tenants.routing import portal_url
 from vendor_console import bp
-from vendor_console.settings_forms import AddressForm, BrandingForm, DomainForm, FeesForm
+from vendor_console.context import actor
+from vendor_console.settings_forms import (
+    AddressForm,
+    BrandingForm,
+    DomainForm,
+    FeesForm,
+    TimeZoneForm,
+)
 
 
 def _owner_only() -> None:
@@ -68,7 +76,7 @@ def settings_branding():
         try:
             branding.update_branding(
                 g.tenant,
-                current_user,
+                actor(),
                 branding.BrandingInput(
                     name=form.name.data,
                     brand_color=form.brand_color.data,
@@ -79,10 +87,9 @@ def settings_branding():
                 ),
             )
         except InputError as error:
-            db.session.rollback()
+            discard()
             show_input_error(form, error)
         else:
-            db.session.commit()
             flash(_("Branding saved. Your portal and emails show it now."), "success")
             return redirect(url_for("console.settings_branding"))
     status = 422 if form.errors or form.form_errors else 200
@@ -155,12 +162,11 @@ def settings_address():
     form = AddressForm()
     if form.validate_on_submit():
         try:
-            addresses.change_slug(g.tenant, current_user, form.slug.data, now=utcnow())
+            addresses.change_slug(g.tenant, actor(), form.slug.data, now=utcnow())
         except InputError as error:
-            db.session.rollback()
+            discard()
             show_input_error(form, error)
         else:
-            db.session.commit()
             flash(
                 _(
                     "Your portal moved to %(host)s. The old address redirects there for %(days)d days.",
@@ -182,18 +188,17 @@ def settings_add_domain():
         try:
             domain = addresses.add_domain(
                 g.tenant,
-                current_user,
+                actor(),
                 form.hostname.data,
                 portal_domain=current_app.config["PORTAL_DOMAIN"],
                 console_host=current_app.config["CONSOLE_HOST"],
                 now=utcnow(),
             )
         except InputError as error:
-            db.session.rollback()
+            discard()
             show_input_error(form, error)
         else:
             hostname = domain.hostname
-            db.session.commit()
             flash(
                 _(
                     "%(domain)s added. Publish the TXT record below, then press Verify.",
@@ -210,13 +215,12 @@ def settings_add_domain():
 def settings_verify_domain(domain_id: int):
     _owner_only()
     try:
-        addresses.verify_domain(g.tenant, current_user, domain_id, now=utcnow())
+        addresses.verify_domain(g.tenant, actor(), domain_id, now=utcnow())
     except LookupError:
         abort(404)
     except InputError as error:
-        db.session.rollback()
+        discard()
         return _render_address(verify_error=error.message)
-    db.session.commit()
     flash(_("Domain verified: your portal answers there now."), "success")
     return redirect(url_for("console.settings_address"))
 
@@ -226,10 +230,9 @@ def settings_verify_domain(domain_id: int):
 def settings_remove_domain(domain_id: int):
     _owner_only()
     try:
-        hostname = addresses.remove_domain(g.tenant, current_user, domain_id)
+        hostname = addresses.remove_domain(g.tenant, actor(), domain_id)
     except LookupError:
         abort(404)
-    db.session.commit()
     flash(_("%(domain)s removed: your portal no longer answers there.", domain=hostname), "info")
     return redirect(url_for("console.settings_address"))
 
@@ -261,7 +264,7 @@ def settings_fees():
         try:
             fees.update_fees(
                 tenant,
-                current_user,
+                actor(),
                 fees.FeesInput(
                     card_fee_percent=form.card_fee_percent.data,
                     late_fee_kind=form.late_fee_kind.data,
@@ -271,13 +274,39 @@ def settings_fees():
                 ),
             )
         except InputError as error:
-            db.session.rollback()
+            discard()
             show_input_error(form, error)
         else:
-            db.session.commit()
             flash(_("Fee settings saved."), "success")
             return redirect(url_for("console.settings_fees"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "console/settings_fees.html", form=form, can_edit=current_user.is_owner
+    ), status
+
+
+# --- time zone --------------------------------------------------------------------------------
+
+
+@bp.route("/settings/time-zone", methods=["GET", "POST"])
+@login_required
+def settings_time_zone():
+    _owner_only()
+    form = TimeZoneForm(data=None if request.method == "POST" else {"time_zone": g.tenant.time_zone})
+    form.time_zone.choices = time_zone.time_zone_choices()
+    if form.validate_on_submit():
+        try:
+            time_zone.change_time_zone(g.tenant, actor(), form.time_zone.data)
+        except InputError as error:
+            discard()
+            show_input_error(form, error)
+        else:
+            flash(_("Time zone saved. Due dates and times follow it now."), "success")
+            return redirect(url_for("console.settings_time_zone"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "console/settings_time_zone.html",
+        form=form,
+        can_edit=current_user.is_owner,
+        now=utcnow(),
     ), status

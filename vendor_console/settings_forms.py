@@ -1,5 +1,5 @@
 """Forms of the console's settings pages: they parse and check shape; the rules live in
-tenants.branding, tenants.addresses and tenants.fees."""
+tenants.branding, tenants.addresses, tenants.fees and tenants.time_zone."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -49,4 +49,11 @@ class FeesForm(FlaskForm):
     )
     late_fee_grace_days = StringField(
         _l("Grace period (days after the due date)"), validators=[Optional(), _at_most(10)]
+    )
+
+
+class TimeZoneForm(FlaskForm):
+    time_zone = SelectField(
+        _l("Time zone"),
+        validate_choice=False,  # the domain checks the name against every zone it knows
     )

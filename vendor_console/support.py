@@ -12,7 +12,6 @@ from wtforms.validators import DataRequired, Length
 
 from shared import support
 from shared.errors import InputError
-from shared.extensions import db
 from shared.pagination import page_number
 from shared.support.models import SupportStatus
 from shared.web import show_input_error
@@ -70,7 +69,6 @@ def support_request(request_id: int):
         except InputError as error:
             show_input_error(form, error, default_field="body")
         else:
-            db.session.commit()
             flash(_("Your reply was emailed to %(email)s.", email=found.email), "success")
             return redirect(url_for("console.support_request", request_id=found.id))
     return _request_page(found, form, 422 if form.errors else 200)
@@ -82,7 +80,6 @@ def close_support_request(request_id: int):
     found = _request_or_404(request_id)
     if FlaskForm().validate_on_submit():
         support.close_request(found, current_user)
-        db.session.commit()
         flash(_("The request is closed."), "success")
     return redirect(url_for("console.support_request", request_id=found.id))
 
@@ -93,6 +90,5 @@ def reopen_support_request(request_id: int):
     found = _request_or_404(request_id)
     if FlaskForm().validate_on_submit():
         support.reopen_request(found)
-        db.session.commit()
         flash(_("The request is open again."), "success")
     return redirect(url_for("console.support_request", request_id=found.id))

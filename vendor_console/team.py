@@ -26,7 +26,6 @@ def team():
         except InputError as error:
             show_input_error(form, error)
         else:
-            db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("console.team"))
     users, pending = staff.team(g.tenant)

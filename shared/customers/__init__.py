@@ -12,7 +12,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from shared.clock import utcnow
+from shared.actors import SYSTEM, Actor, record
 from shared.customers.models import Customer, CustomerKind
 from shared.errors import InputError
 from shared.extensions import db
@@ -99,6 +99,7 @@ def create_customer(
     language: str = "en",
     kind: CustomerKind | str = CustomerKind.BUSINESS,
     cc_emails: str | list[str] = "",
+    actor: Actor = SYSTEM,
 ) -> Customer:
     """A new customer of the tenant in scope; the client number is allocated unless given."""
     customer = Customer(
@@ -114,10 +115,11 @@ def create_customer(
         customer.client_number = allocate_client_number()
     db.session.add(customer)
     db.session.flush()
+    record(customer.tenant_id, actor, "customer.created", customer=customer.id)
     return customer
 
 
-def update_customer(customer: Customer, **changes: object) -> Customer:
+def update_customer(customer: Customer, *, actor: Actor = SYSTEM, **changes: object) -> Customer:
     """Change some of a customer's fields; unknown fields are refused."""
     validators = {
         "name": _name,
@@ -137,16 +139,20 @@ def update_customer(customer: Customer, **changes: object) -> Customer:
     for field, value in checked.items():
         setattr(customer, field, value)
     db.session.flush()
+    record(customer.tenant_id, actor, "customer.updated", customer=customer.id)
     return customer
 
 
-def archive_customer(customer: Customer) -> None:
+def archive_customer(customer: Customer, *, now: datetime, actor: Actor = SYSTEM) -> None:
     """Hide a customer from lists and new invoices; their invoices and history stay."""
     if customer.archived_at is None:
-        customer.archived_at = utcnow()
+        customer.archived_at = now
+        record(customer.tenant_id, actor, "customer.archived", customer=customer.id)
 
 
-def restore_customer(customer: Customer) -> None:
+def restore_customer(customer: Customer, *, actor: Actor = SYSTEM) -> None:
+    if customer.archived_at is not None:
+        record(customer.tenant_id, actor, "customer.restored", customer=customer.id)
     customer.archived_at = None
 
 

@@ -1,7 +1,8 @@
 """Invoices a vendor issues to its customers: numbering, lines, totals and status.
 
 `draft → open → partially_paid → paid`, or `void` with a reason; only a draft can be edited.
-Operations act on the tenant in scope, flush, and leave the commit to the caller.
+Operations act on the tenant in scope, check their whole input before they write, flush, and leave
+the commit to the caller (shared.unit_of_work).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
 
-from shared.clock import utcnow
+from shared.actors import SYSTEM, Actor, record
 from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.extensions import db
@@ -93,13 +94,13 @@ def _quantity_milli(quantity: Decimal, index: int) -> int:
     return int(quantity * 1000)
 
 
-def _build_lines(invoice: Invoice, lines: list[LineInput]) -> int:
-    """Add the lines to a flushed invoice; returns the total in cents."""
+def _checked_lines(lines: list[LineInput]) -> list[InvoiceLine]:
+    """Every line checked, as rows not yet added: a refused line leaves nothing behind."""
     if not lines:
         raise InputError("lines", str(_l("Add at least one line.")))
     if len(lines) > MAX_LINES:
         raise InputError("lines", str(_l("An invoice has at most %(n)d lines.", n=MAX_LINES)))
-    total = 0
+    rows = []
     for index, line in enumerate(lines):
         description = " ".join((line.description or "").split())
         if not description:
@@ -118,10 +119,8 @@ def _build_lines(invoice: Invoice, lines: list[LineInput]) -> int:
         amount = line_amount(quantity_milli, line.unit_price_cents, line.tax_rate_bp)
         if amount > MAX_LINE_CENTS:
             raise InputError(f"lines.{index}.unit_price", str(_l("This amount is too large.")))
-        total += amount
-        db.session.add(
+        rows.append(
             InvoiceLine(
-                invoice_id=invoice.id,
                 position=index,
                 description=description,
                 quantity_milli=quantity_milli,
@@ -130,7 +129,14 @@ def _build_lines(invoice: Invoice, lines: list[LineInput]) -> int:
                 amount_cents=amount,
             )
         )
-    return total
+    return rows
+
+
+def _attach_lines(invoice: Invoice, rows: list[InvoiceLine]) -> None:
+    for row in rows:
+        row.invoice_id = invoice.id
+        db.session.add(row)
+    invoice.total_cents = sum(row.amount_cents for row in rows)
 
 
 def create_invoice(
@@ -143,12 +149,18 @@ def create_invoice(
     electronic: bool = True,
     terms: str = "",
     notes: str = "",
+    actor: Actor = SYSTEM,
 ) -> Invoice:
-    """A draft invoice of the tenant in scope; the number is allocated unless given."""
+    """A draft invoice of the tenant in scope; the number is allocated unless given.
+
+    The whole input is checked before anything is written: a refused line adds no invoice.
+    """
     customer = _checked_customer(customer_id)
     _checked_dates(issue_date, due_date)
+    checked_number = _checked_number(number) if number else None
+    rows = _checked_lines(lines)
     invoice = Invoice(
-        number=_checked_number(number) if number else allocate_invoice_number(),
+        number=checked_number or allocate_invoice_number(),
         customer_id=customer.id,
         issue_date=issue_date,
         due_date=due_date,
@@ -158,9 +170,10 @@ def create_invoice(
         total_cents=0,
     )
     db.session.add(invoice)
+    db.session.flush()  # the lines need the invoice's id
+    _attach_lines(invoice, rows)
     db.session.flush()
-    invoice.total_cents = _build_lines(invoice, lines)
-    db.session.flush()
+    record(invoice.tenant_id, actor, "invoice.created", invoice=invoice.id, number=invoice.number)
     return invoice
 
 
@@ -171,38 +184,49 @@ def update_draft(
     issue_date: date,
     due_date: date,
     lines: list[LineInput],
+    now: datetime,
     number: str | None = None,
     electronic: bool = True,
     terms: str = "",
     notes: str = "",
+    actor: Actor = SYSTEM,
 ) -> Invoice:
-    """Replace a draft's fields and lines; an issued invoice cannot change."""
+    """Replace a draft's fields and lines; an issued invoice cannot change.
+
+    The whole input is checked before the draft is touched: a refused field changes nothing.
+    """
     if not invoice.editable:
         raise InputError("status", str(_l("Only a draft can be edited.")))
-    invoice.customer_id = _checked_customer(customer_id).id
+    customer = _checked_customer(customer_id)
     _checked_dates(issue_date, due_date)
+    new_number = None
     if number and number.strip() != invoice.number:
-        invoice.number = _checked_number(number, except_id=invoice.id)
+        new_number = _checked_number(number, except_id=invoice.id)
+    rows = _checked_lines(lines)
+    invoice.customer_id = customer.id
+    if new_number is not None:
+        invoice.number = new_number
     invoice.issue_date, invoice.due_date = issue_date, due_date
     invoice.electronic = electronic
     invoice.terms = (terms or "").strip()[:60]
     invoice.notes = (notes or "").strip()[:5000]
     db.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
-    invoice.total_cents = _build_lines(invoice, lines)
-    invoice.updated_at = utcnow()
+    _attach_lines(invoice, rows)
+    invoice.updated_at = now
     db.session.flush()
+    record(invoice.tenant_id, actor, "invoice.updated", invoice=invoice.id)
     return invoice
 
 
-def open_invoice(invoice: Invoice) -> None:
+def open_invoice(invoice: Invoice, *, now: datetime) -> None:
     """Issue a draft: from now on it is owed and no longer editable."""
     if invoice.status is not InvoiceStatus.DRAFT:
         raise InputError("status", str(_l("Only a draft can be issued.")))
     invoice.status = InvoiceStatus.OPEN
-    invoice.updated_at = utcnow()
+    invoice.updated_at = now
 
 
-def void_invoice(invoice: Invoice, reason: str) -> None:
+def void_invoice(invoice: Invoice, reason: str, *, now: datetime, actor: Actor = SYSTEM) -> None:
     """Cancel an invoice nothing has been paid on, keeping the reason."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -218,7 +242,8 @@ def void_invoice(invoice: Invoice, reason: str) -> None:
         raise InputError("status", str(_l("An invoice with payments cannot be voided.")))
     invoice.status = InvoiceStatus.VOID
     invoice.void_reason = reason
-    invoice.updated_at = utcnow()
+    invoice.updated_at = now
+    record(invoice.tenant_id, actor, "invoice.voided", invoice=invoice.id)
 
 
 def get_invoice(invoice_id: int) -> Invoice | None:

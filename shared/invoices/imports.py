@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from shared.actors import SYSTEM, Actor
 from shared.csv_import import ImportResult, import_all, read_rows
 from shared.customers.models import Customer
 from shared.errors import InputError
@@ -70,7 +71,7 @@ def _yes(text: str) -> bool:
     return (text or "yes").strip().lower() not in {"no", "n", "false", "0", "paper"}
 
 
-def import_invoices(data: bytes) -> ImportResult:
+def import_invoices(data: bytes, *, now: datetime, actor: Actor = SYSTEM) -> ImportResult:
     """Create and issue the invoices of the tenant in scope, or none if any row is wrong."""
     groups: OrderedDict[str, _Draft] = OrderedDict()
     for number, row in read_rows(data, REQUIRED, OPTIONAL):
@@ -116,8 +117,9 @@ def import_invoices(data: bytes) -> ImportResult:
             terms=row.get("terms", ""),
             notes=row.get("notes", ""),
             lines=lines,
+            actor=actor,
         )
-        open_invoice(invoice)
+        open_invoice(invoice, now=now)
 
     def column_of(field: str) -> str:
         if field.startswith("lines."):

@@ -3,11 +3,12 @@ electronic, its PDF."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from shared.clock import utcnow
+from shared.actors import SYSTEM, Actor, record
+from shared.clock import business_today
 from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.extensions import db
@@ -38,14 +39,19 @@ def tenant_logo(tenant: Tenant) -> bytes | None:
     return loader() if callable(loader) else None
 
 
-def send_invoice(tenant: Tenant, invoice: Invoice, *, today: date) -> str:
-    """Email the invoice to its customer (issuing a draft first); returns the pay link sent."""
+def send_invoice(
+    tenant: Tenant, invoice: Invoice, *, now: datetime, actor: Actor = SYSTEM
+) -> str:
+    """Email the invoice to its customer (issuing a draft first); returns the pay link sent.
+
+    The link's life counts from the vendor's today (`now` in its time zone).
+    """
     if invoice.status is InvoiceStatus.VOID:
         raise InputError("status", str(_l("A void invoice cannot be sent.")))
     if invoice.status is InvoiceStatus.DRAFT:
-        open_invoice(invoice)
+        open_invoice(invoice, now=now)
     customer = db.session.get(Customer, invoice.customer_id)
-    link = pay_url(tenant, customer.id, link_expiry(invoice.due_date, today))
+    link = pay_url(tenant, customer.id, link_expiry(invoice.due_date, business_today(tenant, now)))
     attachments = []
     if invoice.electronic:
         pdf = render_invoice_pdf(
@@ -69,5 +75,6 @@ def send_invoice(tenant: Tenant, invoice: Invoice, *, today: date) -> str:
             customer=customer,
             pay_link=link,
         )
-    invoice.sent_at = utcnow()
+    invoice.sent_at = now
+    record(tenant.id, actor, "invoice.sent", invoice=invoice.id, recipients=len(customer.recipients))
     return link

@@ -21,6 +21,7 @@ from shared.i18n import locale_for
 from shared.mail.backends import backend_for
 from shared.mail.models import MailStatus, OutboxAttachment, OutboxMessage
 from shared.tenancy import tenant_scope
+from shared.unit_of_work import unit_of_work
 
 _PENDING = "mail_pending_ids"
 
@@ -92,7 +93,7 @@ def deliver(ids: list[int] | None = None) -> int:
             query = query.where(OutboxMessage.id.in_(ids))
         messages = session.scalars(query.execution_options(all_tenants=True)).all()
         for message in messages:
-            with tenant_scope(message.tenant_id, session):
+            with tenant_scope(message.tenant_id, session), unit_of_work(session):
                 try:
                     backend.send(message)
                 except Exception as exc:  # noqa: BLE001 - any failure leaves the row for a retry
@@ -102,7 +103,6 @@ def deliver(ids: list[int] | None = None) -> int:
                 else:
                     message.mark_sent()
                     sent += 1
-                session.commit()
     return sent
 
 

@@ -14,6 +14,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from shared.clock import utcnow
 from shared.customers import create_customer
 from shared.customers.models import CustomerKind
 from shared.extensions import db
@@ -120,7 +121,7 @@ def portal(live_server) -> Portal:
                 due_date=today - timedelta(days=age) + timedelta(days=30),
                 lines=[LineInput("Professional services", Decimal("1"), cents)],
             )
-            open_invoice(invoice)
+            open_invoice(invoice, now=utcnow())
         link = pay_url(tenant, customer.id, today + timedelta(days=60))
         db.session.commit()
         ids = (tenant.id, customer.id)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from shared.clock import utcnow
 from shared.customers import create_customer
 from shared.customers.models import CustomerKind
 from shared.extensions import db
@@ -68,7 +69,7 @@ def add_invoice(
             lines=[LineInput("Professional services", Decimal("1"), total_cents)],
         )
         if status is not InvoiceStatus.DRAFT:
-            open_invoice(invoice)
+            open_invoice(invoice, now=utcnow())
         invoice.status = status
         invoice.late_fee_cents = late_fee_cents
         invoice.paid_cents = paid_cents

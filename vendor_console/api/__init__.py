@@ -19,8 +19,10 @@ from limits import parse_many
 from werkzeug.exceptions import Unauthorized
 
 from config import ConfigError
+from shared.actors import Actor
 from shared.client_address import client_address
-from shared.extensions import csrf, db, limiter
+from shared.clock import utcnow
+from shared.extensions import csrf, limiter
 from shared.tenancy import enter_tenant
 from tenants.api_keys import authenticate_api_key, note_use
 from vendor_console.api import errors
@@ -53,8 +55,13 @@ def authenticate() -> None:
     key, tenant = found
     enter_tenant(tenant.id)
     g.api_key, g.tenant = key, tenant
-    if note_use(key):
-        db.session.commit()  # bookkeeping, kept even when the call itself fails
+    note_use(key, utcnow())
+
+
+def actor() -> Actor:
+    """The key a call came with, as the actor of what the call does."""
+    key = g.api_key
+    return Actor.api_key(key.id, key.name)
 
 
 def _rate_limit() -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import url_for
 
 from shared import customers
-from shared.extensions import db
-from vendor_console.api import bp, key_required, parsing
+from vendor_console.api import actor, bp, key_required, parsing
 from vendor_console.api.errors import not_found
 from vendor_console.api.fields import MAX_ID
 from vendor_console.api.paging import page
@@ -25,8 +24,7 @@ def _found(customer_id: int):
 @key_required
 def create_customer():
     data = parsing.body(CustomerCreate())
-    customer = customers.create_customer(**data)
-    db.session.commit()
+    customer = customers.create_customer(**data, actor=actor())
     location = url_for("api.get_customer", customer_id=customer.id)
     return Customer().dump(customer), 201, {"Location": location}
 
@@ -42,8 +40,7 @@ def get_customer(customer_id: int):
 def update_customer(customer_id: int):
     customer = _found(customer_id)
     changes = parsing.body(CustomerPatch())
-    customers.update_customer(customer, **changes)
-    db.session.commit()
+    customers.update_customer(customer, **changes, actor=actor())
     return Customer().dump(customer)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import InputError
-from shared.extensions import db
+from shared.unit_of_work import discard
 
 Fields = dict[str, list[str]]
 
@@ -88,7 +88,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.errorhandler(InputError)
     def rule_broken(error: InputError) -> Response:
-        db.session.rollback()
+        discard()
         return error_response(
             422, "unprocessable_entity", _messages()[422], {error.field: [error.message]}
         )
@@ -96,7 +96,7 @@ def register(bp: Blueprint) -> None:
     @bp.errorhandler(IntegrityError)
     def conflict(error: IntegrityError) -> Response:
         # The domain checks uniqueness first; this is two requests racing for the same number.
-        db.session.rollback()
+        discard()
         return error_response(409, "conflict", _messages()[409])
 
     @bp.errorhandler(HTTPException)

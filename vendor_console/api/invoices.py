@@ -14,13 +14,13 @@ from typing import Any
 from flask import current_app, g, url_for
 
 from shared import invoices
-from shared.extensions import db
+from shared.clock import business_today, utcnow
 from shared.invoices.models import Invoice as InvoiceModel
 from shared.invoices.models import InvoiceLine, InvoiceStatus
 from shared.invoices.sending import send_invoice
 from shared.pay_links import link_expiry, pay_url
 from tenants.hosts import portal_host
-from vendor_console.api import bp, key_required, parsing
+from vendor_console.api import actor, bp, key_required, parsing
 from vendor_console.api.errors import not_found
 from vendor_console.api.fields import MAX_ID
 from vendor_console.api.paging import page
@@ -48,7 +48,7 @@ def _pay_url(invoice: InvoiceModel, today: date, host: str) -> str | None:
 
 
 def _dump(rows: Sequence[InvoiceModel]) -> list[dict[str, Any]]:
-    today = date.today()
+    today = business_today(g.tenant, utcnow())
     lines = invoices.lines_by_invoice([invoice.id for invoice in rows])
     host = portal_host(g.tenant, current_app.config["PORTAL_DOMAIN"])  # one lookup per page
     shown = [_Shown(inv, lines[inv.id], _pay_url(inv, today, host)) for inv in rows]
@@ -74,12 +74,11 @@ def create_invoice():
         )
         for line in data.pop("lines")
     ]
-    invoice = invoices.create_invoice(**data, lines=lines)
+    invoice = invoices.create_invoice(**data, lines=lines, actor=actor())
     if send:
-        send_invoice(g.tenant, invoice, today=date.today())
+        send_invoice(g.tenant, invoice, now=utcnow(), actor=actor())
     elif not draft:
-        invoices.open_invoice(invoice)
-    db.session.commit()
+        invoices.open_invoice(invoice, now=utcnow())
     location = url_for("api.get_invoice", invoice_id=invoice.id)
     return _dump([invoice])[0], 201, {"Location": location}
 
@@ -95,8 +94,7 @@ def get_invoice(invoice_id: int):
 def void_invoice(invoice_id: int):
     invoice = _found(invoice_id)
     data = parsing.body(VoidRequest())
-    invoices.void_invoice(invoice, data["reason"])
-    db.session.commit()
+    invoices.void_invoice(invoice, data["reason"], now=utcnow(), actor=actor())
     return _dump([invoice])[0]
 
 
