@@ -1,7 +1,7 @@
 """each tenant's time zone: its business day and how times are shown to it
 
 Revision ID: 0008_time_zone
-Revises: 0005_portal_accounts
+Revises: 0006_tenant_keys
 Create Date: 2026-12-02 08:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_time_zone'
-down_revision = '0005_portal_accounts'
+down_revision = '0006_tenant_keys'
 branch_labels = None
 depends_on = None
 
