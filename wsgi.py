@@ -20,7 +20,7 @@ from flask_babel import format_date, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -179,7 +179,9 @@ def register_tenancy(app: SidedFlask) -> None:
             # The console host names no tenant; the signed-in staff user does.
             if current_user.is_authenticated:
                 enter_tenant(current_user.tenant_id)
-                g.tenant = db.session.get(Tenant, current_user.tenant_id)
+                g.tenant = db.session.scalars(
+                    select(Tenant).where(Tenant.id == current_user.tenant_id)
+                ).one_or_none()
             return None
         if g.side is Side.PORTAL:
             tenant = portal_tenant(host, app.config["PORTAL_DOMAIN"])

@@ -165,7 +165,7 @@ def request_password_reset(email: str, language: str) -> None:
     for user in users:
         with tenant_scope(user.tenant_id):
             token = _reset_serializer().dumps({"u": user.id, "h": _hash_fingerprint(user)})
-            tenant = db.session.get(Tenant, user.tenant_id)
+            tenant = db.session.scalars(select(Tenant).where(Tenant.id == user.tenant_id)).one()
             send_email(
                 user.email,
                 "staff_password_reset",

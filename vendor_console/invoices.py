@@ -30,6 +30,7 @@ from shared.invoices.models import InvoiceStatus
 from shared.invoices.sending import invoice_pdf, send_invoice
 from shared.money import cents_to_decimal
 from shared.pagination import page_number
+from shared.tenancy import scoped_get
 from shared.unit_of_work import discard
 from shared.web import show_input_error
 from vendor_console import bp
@@ -231,7 +232,7 @@ def _qty(milli: int) -> str:
 @login_required
 def invoice(invoice_id: int):
     invoice = get_invoice(invoice_id) or abort(404)
-    customer = db.session.get(Customer, invoice.customer_id)
+    customer = scoped_get(Customer, invoice.customer_id)
     return render_template(
         "console/invoice.html",
         invoice=invoice,
@@ -268,7 +269,7 @@ def void(invoice_id: int):
         else:
             flash(_("Invoice %(number)s is void.", number=invoice.number), "success")
             return redirect(url_for("console.invoice", invoice_id=invoice.id))
-    customer = db.session.get(Customer, invoice.customer_id)
+    customer = scoped_get(Customer, invoice.customer_id)
     return render_template(
         "console/invoice.html",
         invoice=invoice,

@@ -11,18 +11,18 @@ from shared.actors import SYSTEM, Actor, record
 from shared.clock import business_today
 from shared.customers.models import Customer
 from shared.errors import InputError
-from shared.extensions import db
 from shared.invoices import lines_of, open_invoice
 from shared.invoices.models import Invoice, InvoiceStatus
 from shared.invoices.pdf import render_invoice_pdf
 from shared.mail import Attachment, send_email
 from shared.pay_links import link_expiry, pay_url
+from shared.tenancy import scoped_get
 from tenants.models import Tenant
 
 
 def invoice_pdf(tenant: Tenant, invoice: Invoice, *, language: str | None = None) -> bytes:
     """The invoice's PDF in its customer's language (or `language`)."""
-    customer = db.session.get(Customer, invoice.customer_id)
+    customer = scoped_get(Customer, invoice.customer_id)
     return render_invoice_pdf(
         tenant,
         invoice,
@@ -50,7 +50,7 @@ def send_invoice(
         raise InputError("status", str(_l("A void invoice cannot be sent.")))
     if invoice.status is InvoiceStatus.DRAFT:
         open_invoice(invoice, now=now)
-    customer = db.session.get(Customer, invoice.customer_id)
+    customer = scoped_get(Customer, invoice.customer_id)
     link = pay_url(tenant, customer.id, link_expiry(invoice.due_date, business_today(tenant, now)))
     attachments = []
     if invoice.electronic:
