@@ -28,6 +28,8 @@ from config import PROJECT_ROOT, load_settings
 from config.logging import configure_logging, log_request
 from migrations.render import render_item
 from shared import unit_of_work
+from shared.accounts import sessions
+from shared.accounts.sessions import SessionKind
 from shared.clock import local_time, utcnow
 from shared.extensions import babel, csrf, db, limiter, login_manager, migrate
 from shared.i18n import LANGUAGES, SESSION_KEY, select_locale, supported
@@ -92,19 +94,21 @@ def register_extensions(app: SidedFlask) -> None:
         use_cheap_hashing()
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        kind, _sep, rest = user_id.partition(":")
-        if kind == "staff" and g.get("side") == Side.CONSOLE:
+    def load_user(sign_in_id: str):
+        # The id is a session kept on the server ("staff:<key>", "payer:<key>"), not a user id.
+        parsed = sessions.parse(sign_in_id)
+        if parsed is None:
+            return None
+        kind, key = parsed
+        if kind is SessionKind.STAFF and g.get("side") == Side.CONSOLE:
             from tenants.staff import load_staff
 
-            id_text, _sep, token = rest.partition(":")
-            return load_staff(int(id_text), token) if id_text.isdigit() else None
-        if kind == "payer" and g.get("side") == Side.PORTAL and g.get("tenant") is not None:
+            return load_staff(key, utcnow())
+        if kind is SessionKind.PAYER and g.get("side") == Side.PORTAL and g.get("tenant") is not None:
             # Only on a portal host, only for the tenant of that host (the query is scoped to it).
             from shared.portal_accounts import load_payer
 
-            id_text, _sep, token = rest.partition(":")
-            return load_payer(int(id_text), token) if id_text.isdigit() else None
+            return load_payer(key, utcnow())
         return None
 
 

@@ -15,9 +15,10 @@ from functools import wraps
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from shared.clock import utcnow
 from shared.customers.models import Customer
 from shared.i18n import SESSION_KEY as LANGUAGE_KEY
-from shared.portal_accounts import account_of
+from shared.portal_accounts import account_of, end_session, start_session
 from shared.portal_accounts.models import PortalAccount, PortalUser
 from shared.tenancy import scoped_get
 
@@ -90,12 +91,16 @@ def _fresh_session() -> None:
 def sign_in(user: PortalUser, remember: bool = False) -> None:
     # A fresh session at sign-in: nothing planted before it (fixation) survives, nor a guest grant.
     _fresh_session()
+    start_session(user, now=utcnow(), user_agent=request.user_agent.string)
     login_user(user, remember=remember)
     for key in ("portal_customer", "portal_account"):
         g.pop(key, None)
 
 
 def sign_out() -> None:
+    payer = current_payer()
+    if payer is not None:
+        end_session(payer.get_id())  # on the server: a copy of the cookie is dead from here on
     logout_user()
     _fresh_session()
     for key in ("portal_customer", "portal_account"):

@@ -73,7 +73,6 @@ def sign_in_page():
     if form.validate_on_submit():
         user = portal_accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            portal_accounts.record_sign_in(user)
             sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("portal.home")))
         # One answer for an unknown email and a wrong password: no account enumeration.

@@ -86,7 +86,7 @@ def change_password():
         except InputError as error:
             show_input_error(form, error)
         else:
-            sign_in(g.payer)  # this session continues with the new token; every other one ends
+            sign_in(g.payer)  # every session ended with the change; this browser starts a new one
             flash(_("Your password is changed. Other sessions are signed out."), "success")
             return redirect(url_for("portal.profile"))
     return _page(422, password_form=form)

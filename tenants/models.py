@@ -6,10 +6,10 @@ import enum
 import re
 from datetime import datetime
 
-from flask_login import UserMixin
 from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from shared.accounts.sessions import SessionUser
 from shared.clock import DEFAULT_TIME_ZONE, UTCDateTime, utcnow
 from shared.extensions import db
 from shared.tenancy import TenantOwned, tenant_foreign_key
@@ -175,7 +175,7 @@ class TenantSlugRedirect(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class StaffUser(TenantOwned, UserMixin, db.Model):
+class StaffUser(TenantOwned, SessionUser, db.Model):
     """A person at the vendor who signs in to the console."""
 
     __tablename__ = "staff_users"
@@ -190,14 +190,8 @@ class StaffUser(TenantOwned, UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), comment="argon2id.")
     role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"), default=StaffRole.STAFF)
     language: Mapped[str | None] = mapped_column(String(5), comment="Saved language choice.")
-    session_token: Mapped[str] = mapped_column(
-        String(32), comment="Part of every session; changing it signs the user out everywhere."
-    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    def get_id(self) -> str:
-        return f"staff:{self.id}:{self.session_token}"
 
     @property
     def is_owner(self) -> bool:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from shared.accounts import sessions
+from shared.accounts.sessions import SessionKind
 from shared.clock import DEFAULT_TIME_ZONE, utcnow
 from shared.errors import InputError
 from shared.extensions import db
@@ -45,7 +47,6 @@ def _new_staff(email: str, password: str, role: StaffRole, name: str, language: 
         password_hash=hash_password(password),
         role=role,
         language=language,
-        session_token=secrets.token_hex(16),
     )
 
 
@@ -116,30 +117,46 @@ def authenticate_staff(email: str, password: str) -> StaffUser | None:
     return None
 
 
-def load_staff(user_id: int, session_token: str) -> StaffUser | None:
-    """The staff user behind a session, if the session is still valid (no password change since)."""
+def load_staff(key: str, now: datetime) -> StaffUser | None:
+    """The staff user behind a console session key, while the session lives and its vendor is active.
+
+    Looks across tenants: the console's host names no tenant, the session does.
+    """
+    row = sessions.find(SessionKind.STAFF, key, now=now, all_tenants=True)
+    if row is None:
+        return None
     user = db.session.scalars(
         select(StaffUser)
         .join(Tenant, Tenant.id == StaffUser.tenant_id)
-        .where(StaffUser.id == user_id, Tenant.status == TenantStatus.ACTIVE)
+        .where(
+            StaffUser.id == row.staff_user_id,
+            StaffUser.tenant_id == row.tenant_id,
+            Tenant.status == TenantStatus.ACTIVE,
+        )
         .execution_options(all_tenants=True)
     ).one_or_none()
-    if user is None or not secrets.compare_digest(user.session_token, session_token):
-        return None
+    if user is not None:
+        user.sign_in_id = f"{SessionKind.STAFF.value}:{key}"
     return user
 
 
-def record_sign_in(user: StaffUser) -> None:
-    """Note the sign-in; from here on this session serves the user's tenant."""
+def start_session(user: StaffUser, *, now: datetime, user_agent: str = "") -> str:
+    """Note the sign-in and open a session; from here on this request serves the user's tenant."""
     enter_tenant(user.tenant_id)
-    user.last_sign_in_at = utcnow()
+    user.last_sign_in_at = now
+    return sessions.start(SessionKind.STAFF, user, now=now, user_agent=user_agent)
+
+
+def end_session(sign_in_id: str | None) -> None:
+    sessions.end(sign_in_id)
 
 
 def change_password(user: StaffUser, new_password: str) -> None:
-    """Set a new password and end every other session of this user."""
+    """Set a new password and end every session of this user (the browser that changed it starts
+    a new one)."""
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
-    user.session_token = secrets.token_hex(16)
+    sessions.end_all(SessionKind.STAFF, user.id)
 
 
 # --- password reset ---------------------------------------------------------------------------

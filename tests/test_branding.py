@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import secrets
 import struct
 import time
 from datetime import date, timedelta
@@ -82,7 +81,6 @@ def make_staff(tenant: Tenant, email: str = "clerk@acme.test") -> StaffUser:
             email=email,
             password_hash=hash_password(PASSWORD),
             role=StaffRole.STAFF,
-            session_token=secrets.token_hex(16),
         )
         db.session.add(user)
         db.session.commit()

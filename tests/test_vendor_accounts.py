@@ -226,21 +226,21 @@ def test_a_staff_session_loads_nobody_on_a_portal_host(app, make_tenant):
     from shared.extensions import login_manager
     from tenants.hosts import Side
 
-    _tenant, owner = make_tenant("acme")
-    user_id = (
-        db.session.scalars(
-            select(StaffUser).where(StaffUser.id == owner.id).execution_options(all_tenants=True)
-        )
-        .one()
-        .get_id()
-    )
+    from shared.accounts import sessions
+    from shared.clock import utcnow
+    from shared.tenancy import tenant_scope
+
+    tenant, owner = make_tenant("acme")
+    with tenant_scope(tenant.id):
+        user = db.session.scalars(select(StaffUser).where(StaffUser.id == owner.id)).one()
+        user_id = sessions.start(sessions.SessionKind.STAFF, user, now=utcnow())
+        db.session.commit()
     with app.test_request_context("/", headers={"Host": "localhost:8000"}):
         g.side = Side.CONSOLE
         assert login_manager._user_callback(user_id) is not None
-        stale = user_id[:-1] + ("1" if user_id.endswith("0") else "0")
-        assert (
-            login_manager._user_callback(stale) is None
-        )  # a session from before a password change
+        stale = user_id[:-1] + ("A" if user_id[-1] != "A" else "B")
+        assert login_manager._user_callback(stale) is None  # a key that has no session
+        assert login_manager._user_callback(f"staff:{owner.id}") is None  # a user id is no key
     with app.test_request_context("/", headers={"Host": "acme.localhost:8000"}):
         g.side = Side.PORTAL
         assert login_manager._user_callback(user_id) is None

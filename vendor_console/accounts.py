@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from shared.clock import utcnow
 from shared.errors import InputError
 from shared.extensions import limiter
 from shared.i18n import current_language
@@ -24,7 +25,16 @@ from vendor_console.forms import (
 def _sign_in(user, remember: bool = False) -> None:
     # A fresh session at sign-in: nothing planted before it (fixation) survives.
     session.clear()
+    staff.start_session(user, now=utcnow(), user_agent=request.user_agent.string)
     login_user(user, remember=remember)
+
+
+def _sign_out() -> None:
+    """End the session on the server too: a copy of the cookie is dead from here on."""
+    if current_user.is_authenticated:
+        staff.end_session(current_user.get_id())
+    logout_user()
+    session.clear()
 
 
 def _email_key() -> str:
@@ -66,7 +76,6 @@ def sign_in():
     if form.validate_on_submit():
         user = staff.authenticate_staff(form.email.data, form.password.data)
         if user is not None:
-            staff.record_sign_in(user)
             _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("console.home")))
         # One answer for an unknown email and a wrong password: no account enumeration.
@@ -77,8 +86,7 @@ def sign_in():
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
-    logout_user()
-    session.clear()
+    _sign_out()
     flash(_("You are signed out."), "info")
     return redirect(url_for("console.sign_in"))
 
@@ -118,7 +126,7 @@ def accept_invitation(token: str):
     if invitation is None:
         return render_template("console/link_expired.html"), 410
     if current_user.is_authenticated:
-        logout_user()
+        _sign_out()
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:

@@ -49,6 +49,11 @@ class Customer(TenantOwned, db.Model):
         default=CustomerKind.BUSINESS,
     )
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pay_links_from: Mapped[int] = mapped_column(
+        default=0,
+        server_default="0",
+        comment="Pay links carry the value current when made; raising it revokes the older ones.",
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from shared.accounts import sessions
+from shared.accounts.sessions import SessionKind
 from shared.clock import utcnow
 from shared.customers.models import Customer, CustomerKind
 from shared.errors import InputError
@@ -80,7 +82,6 @@ def _new_user(
         password_hash=hash_password(password),
         role=role,
         language=supported(language) or "en",
-        session_token=secrets.token_hex(16),
     )
 
 
@@ -224,24 +225,32 @@ def authenticate(email: str, password: str) -> PortalUser | None:
     return user if verify_password(user.password_hash, password) else None
 
 
-def load_payer(user_id: int, session_token: str) -> PortalUser | None:
-    """The payer behind a session on the tenant in scope, while the session is still valid."""
+def load_payer(key: str, now: datetime) -> PortalUser | None:
+    """The payer behind a portal session key on the tenant in scope, while the session lives."""
     if current_tenant_id() is None:
         return None
-    user = scoped_get(PortalUser, user_id)
-    if user is None or not secrets.compare_digest(user.session_token, session_token):
-        return None
+    row = sessions.find(SessionKind.PAYER, key, now=now)
+    user = scoped_get(PortalUser, row.portal_user_id) if row is not None else None
+    if user is not None:
+        user.sign_in_id = f"{SessionKind.PAYER.value}:{key}"
     return user
 
 
-def record_sign_in(user: PortalUser) -> None:
-    user.last_sign_in_at = utcnow()
+def start_session(user: PortalUser, *, now: datetime, user_agent: str = "") -> str:
+    """Note the sign-in and open a session kept on the server."""
+    user.last_sign_in_at = now
+    return sessions.start(SessionKind.PAYER, user, now=now, user_agent=user_agent)
+
+
+def end_session(sign_in_id: str | None) -> None:
+    sessions.end(sign_in_id)
 
 
 def _set_password(user: PortalUser, new_password: str) -> None:
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
-    user.session_token = secrets.token_hex(16)  # every other session ends
+    # Every session ends, the one changing it too: that browser starts a new one.
+    sessions.end_all(SessionKind.PAYER, user.id)
 
 
 def change_password(user: PortalUser, current_password: str, new_password: str) -> None:
@@ -513,6 +522,7 @@ def remove_colleague(actor: PortalUser, user: PortalUser) -> None:
         raise InputError("", str(_l("You cannot remove yourself.")))
     if user.is_admin and _admins(user.customer_id) <= 1:
         raise InputError("", str(_l("The account needs at least one admin.")))
+    sessions.end_all(SessionKind.PAYER, user.id)  # the foreign key would too; say it here
     db.session.delete(user)
     db.session.flush()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.accounts.sessions import SessionUser
 from shared.clock import UTCDateTime, utcnow
 from shared.customers.models import CustomerKind
 from shared.extensions import db
@@ -55,12 +55,13 @@ class PortalAccount(TenantOwned, db.Model):
         return self.kind is CustomerKind.BUSINESS
 
 
-class PortalUser(TenantOwned, UserMixin, db.Model):
+class PortalUser(TenantOwned, SessionUser, db.Model):
     """A person who signs in to one vendor's portal for one customer; the email is per vendor."""
 
     __tablename__ = "portal_users"
     __table_args__ = (
         UniqueConstraint("tenant_id", "email"),
+        UniqueConstraint("tenant_id", "id"),  # what composite foreign keys refer to
         Index("ix_portal_users_tenant_id_customer_id", "tenant_id", "customer_id"),
         tenant_foreign_key("customer_id", "customers", ondelete="CASCADE"),
     )
@@ -72,9 +73,6 @@ class PortalUser(TenantOwned, UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), comment="argon2id.")
     role: Mapped[PortalRole] = mapped_column(_enum(PortalRole, "portal_role"))
     language: Mapped[str | None] = mapped_column(String(5), comment="Saved language choice.")
-    session_token: Mapped[str] = mapped_column(
-        String(32), comment="Part of every session; changing it signs the user out everywhere."
-    )
     email_verified_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, comment="Set when the person opened the link sent to `email`."
     )
@@ -83,9 +81,6 @@ class PortalUser(TenantOwned, UserMixin, db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    def get_id(self) -> str:
-        return f"payer:{self.id}:{self.session_token}"
 
     @property
     def email_verified(self) -> bool:

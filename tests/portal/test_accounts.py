@@ -341,13 +341,22 @@ def test_a_payer_session_opens_nothing_on_another_tenants_portal_or_the_console(
     from tenants.hosts import Side
 
     acme, globex = make_shop("acme"), make_shop("globex")
+    from shared.accounts import sessions
+    from shared.clock import utcnow
+    from shared.tenancy import tenant_scope
+
     sign_up(app, acme)
-    user_id = payer("pat@harbor.test").get_id()
+    with tenant_scope(acme.tenant.id):
+        user = payer("pat@harbor.test")
+        user_id = sessions.start(sessions.SessionKind.PAYER, user, now=utcnow())
+        db.session.commit()
+    leave_tenant()
     with app.test_request_context("/", headers={"Host": "acme.localhost:8000"}):
         g.side, g.tenant = Side.PORTAL, acme.tenant
         enter_tenant(acme.tenant.id)
         assert login_manager._user_callback(user_id) is not None
-        assert login_manager._user_callback(user_id[:-1] + "0") is None  # stale token
+        stale = user_id[:-1] + ("A" if user_id[-1] != "A" else "B")
+        assert login_manager._user_callback(stale) is None  # a key that has no session
         leave_tenant()
     with app.test_request_context("/", headers={"Host": "globex.localhost:8000"}):
         g.side, g.tenant = Side.PORTAL, globex.tenant
