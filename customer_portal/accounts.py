@@ -8,7 +8,14 @@ from flask_babel import gettext as _
 
 from customer_portal import bp
 from customer_portal.access import current_payer, payer_required, portal_customer, sign_in, sign_out
-from customer_portal.forms import ForgotPasswordForm, NewPasswordForm, SignInForm, SignUpForm
+from customer_portal.forms import (
+    ClaimForm,
+    ForgotPasswordForm,
+    JoinAsAdminForm,
+    NewPasswordForm,
+    SignInForm,
+    SignUpForm,
+)
 from shared import portal_accounts
 from shared.errors import InputError
 from shared.extensions import limiter
@@ -29,26 +36,26 @@ def _email_key(prefix: str):
 @bp.route("/sign-up", methods=["GET", "POST"])
 @limiter.limit("10/hour", methods=["POST"])
 def sign_up():
+    """Ask for the billing address to send the claim link to: the account is made when it is followed."""
     if current_payer() is not None:
         return redirect(url_for("portal.home"))
     customer = portal_customer()
     if customer is None:
         # Sign-up belongs to a customer: it starts from an invoice link or a lookup.
         return render_template("portal/sign_up_start.html")
-    if portal_accounts.account_of(customer.id) is not None:
-        return render_template("portal/sign_up_taken.html", customer=customer), 409
-    form = SignUpForm()
-    if request.method == "GET":
-        form.email.data = customer.email
+    account = portal_accounts.account_of(customer.id)
+    if account is not None and not account.is_business:
+        return render_template("portal/sign_up_taken.html", customer=customer, account=account), 409
+    form = JoinAsAdminForm() if account is not None else SignUpForm()
+    if request.method == "GET" and account is None:
         form.kind.data = customer.kind.value
     if form.validate_on_submit():
         try:
-            user = portal_accounts.sign_up(
+            claim = portal_accounts.request_claim(
                 g.tenant,
                 customer,
                 email=form.email.data,
-                password=form.password.data,
-                kind=form.kind.data,
+                kind=form.kind.data if account is None else account.kind,
                 language=current_language(),
             )
         except AccountExists:
@@ -56,11 +63,54 @@ def sign_up():
         except InputError as error:
             show_input_error(form, error)
         else:
+            return render_template(
+                "portal/claim_sent.html",
+                customer=customer,
+                sent_to=claim.sent_to,
+                days=portal_accounts.CLAIM_MAX_AGE.days,
+            )
+    status = 422 if form.errors else 200
+    return render_template(
+        "portal/sign_up.html",
+        form=form,
+        customer=customer,
+        account=account,
+        addresses=[
+            portal_accounts.mask_address(a) for a in portal_accounts.billing_addresses(customer)
+        ],
+    ), status
+
+
+@bp.route("/claim/<token>", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def claim(token: str):
+    """The link sent to a billing address: whoever opens it controls that address."""
+    opened = portal_accounts.open_claim(g.tenant, token)
+    if opened is None:
+        return render_template(
+            "portal/link_used.html",
+            message=_("This link has expired or was already used."),
+            retry=url_for("portal.sign_up"),
+        ), 410
+    form = ClaimForm()
+    if form.validate_on_submit():
+        try:
+            user = portal_accounts.complete_claim(
+                g.tenant,
+                token,
+                name=form.name.data,
+                password=form.password.data,
+                language=current_language(),
+            )
+        except InputError as error:
+            show_input_error(form, error, default_field="password")
+        else:
+            sign_out()
             sign_in(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("portal.home"))
     status = 422 if form.errors else 200
-    return render_template("portal/sign_up.html", form=form, customer=customer), status
+    return render_template("portal/claim.html", form=form, claim=opened), status
 
 
 @bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")

@@ -78,7 +78,7 @@ def change_role(user_id: int):
     form = RoleForm()
     if form.validate_on_submit():
         try:
-            portal_accounts.change_role(g.payer, user, form.role.data)
+            portal_accounts.change_role(g.tenant, g.payer, user, form.role.data)
         except InputError as error:
             flash(error.message, "error")
             return _colleagues_page(InviteForm(formdata=None), 422)
@@ -131,7 +131,11 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         try:
             user = portal_accounts.accept_invitation(
-                token, name=form.name.data, password=form.password.data, language=current_language()
+                g.tenant,
+                token,
+                name=form.name.data,
+                password=form.password.data,
+                language=current_language(),
             )
         except InputError as error:
             show_input_error(form, error)

@@ -13,7 +13,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from shared.i18n import LANGUAGES
 from shared.passwords import MAX_LENGTH
@@ -42,9 +42,9 @@ class LookupForm(FlaskForm):
 
 
 class SignUpForm(FlaskForm):
+    """The first step: which billing address to send the claim link to, and the account's kind."""
+
     email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
-    password = _password(_l("Create a password"))
-    confirm = _confirm(_l("Type the password again"))
     kind = RadioField(
         _l("Account type"),
         choices=[
@@ -53,6 +53,12 @@ class SignUpForm(FlaskForm):
         ],
         validators=[DataRequired(message=_l("Choose Personal or Business."))],
     )
+
+
+class JoinAsAdminForm(FlaskForm):
+    """A business that already has an account: a billing address may still join it as an admin."""
+
+    email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
 
 
 class SignInForm(FlaskForm):
@@ -118,3 +124,7 @@ class AssistanceForm(FlaskForm):
     phone = TelField(_l("Phone (optional)"), validators=[_at_most(40)])
     invoice_number = StringField(_l("Invoice number (optional)"), validators=[_at_most(20)])
     message = TextAreaField(_l("How can we help?"), validators=[_required, _at_most(5000)])
+
+
+class ClaimForm(NewPasswordForm):
+    name = StringField(_l("Your name"), validators=[Optional(), _at_most(120)])

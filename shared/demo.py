@@ -17,7 +17,12 @@ from shared.customers.models import Customer, CustomerKind
 from shared.extensions import db
 from shared.invoices import LineInput, create_invoice, open_invoice
 from shared.invoices.models import Invoice
-from shared.portal_accounts import accept_invitation, invite_colleague, sign_up
+from shared.portal_accounts import (
+    accept_invitation,
+    complete_claim,
+    invite_colleague,
+    request_claim,
+)
 from shared.portal_accounts.models import PortalRole, PortalUser
 from shared.tenancy import enter_tenant
 from shared.unit_of_work import unit_of_work
@@ -181,19 +186,24 @@ def _load_payers(tenant: Tenant, customers: dict[str, Customer]) -> None:
             continue
         customer = customers[client]
         if invited_by is None:
-            user = sign_up(
+            # As a customer would: the claim link goes to the billing address, and is followed.
+            claim = request_claim(
+                tenant, customer, email=email, kind=kind, language=customer.language
+            )
+            user = complete_claim(
                 tenant,
-                customer,
-                email=email,
+                claim.link.rsplit("/", 1)[1],
+                name="",
                 password=password,
-                kind=kind,
                 language=customer.language,
             )
         else:
             inviter = existing[invited_by]
             invitation = invite_colleague(tenant, inviter, email, PortalRole(role))
             token = invitation.link.rsplit("/", 1)[1]
-            user = accept_invitation(token, name="", password=password, language=customer.language)
+            user = accept_invitation(
+                tenant, token, name="", password=password, language=customer.language
+            )
         user.email_verified_at = utcnow()
         db.session.flush()
         existing[email] = user

@@ -85,35 +85,93 @@ def _new_user(
     )
 
 
-# --- sign-up and email confirmation -----------------------------------------------------------
+# --- claiming: the customer's own billing address creates the account ---------------------------
+
+CLAIM_MAX_AGE = timedelta(days=3)
 
 
-def sign_up(
-    tenant: Tenant,
-    customer: Customer,
-    *,
-    email: str,
-    password: str,
-    kind: CustomerKind | str,
-    language: str,
-) -> PortalUser:
-    """The customer's portal account and its first user (an admin); emails a confirmation link.
+def mask_address(email: str) -> str:
+    """`p•••@harbor.test`: enough to recognise one's own address, not to learn someone else's."""
+    local, _sep, domain = email.partition("@")
+    return f"{local[:1]}\u2022\u2022\u2022@{domain}"
 
-    Only someone who holds a capability for this customer (a pay link or a guest lookup) reaches
-    this; the customer's own billing address is told, so a stranger's sign-up does not go unseen.
+
+def billing_addresses(customer: Customer) -> list[str]:
+    """Where the vendor sends this customer's invoices: the addresses that may claim its account."""
+    seen: list[str] = []
+    for raw in customer.recipients:
+        try:
+            address = normalize_email(raw)
+        except InputError:
+            continue  # an address the vendor typed badly cannot prove anything
+        if address not in seen:
+            seen.append(address)
+    return seen
+
+
+def _already_has_account(customer: Customer) -> AccountExists:
+    return AccountExists(
+        "",
+        str(
+            _l(
+                "%(customer)s already has a portal account. Sign in, or reset your password if "
+                "you forgot it.",
+                customer=customer.name,
+            )
+        ),
+    )
+
+
+def _claim_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="payer-claim")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim link, once followed, will do: create the account, or add an admin to it."""
+
+    customer: Customer
+    email: str
+    kind: CustomerKind
+    account: PortalAccount | None  # None: the link creates the customer's account
+
+
+@dataclass(frozen=True)
+class ClaimLink:
+    sent_to: str  # masked, for the page that says where to look
+    link: str
+
+
+def request_claim(
+    tenant: Tenant, customer: Customer, *, email: str, kind: CustomerKind | str, language: str
+) -> ClaimLink:
+    """Email one of the customer's billing addresses a link that creates its portal account (or,
+    when the business already has one, makes the address's owner one of its admins).
+
+    Holding a pay link or passing a guest lookup proves only that one has seen an invoice; the
+    account goes to whoever reads the customer's own billing mail.
     """
-    if account_of(customer.id) is not None:
-        raise AccountExists(
-            "",
+    email = normalize_email(email)
+    if email not in billing_addresses(customer):
+        raise InputError(
+            "email",
             str(
                 _l(
-                    "%(customer)s already has a portal account. Sign in, or ask the person who "
-                    "set it up to invite you as a colleague.",
-                    customer=customer.name,
+                    "Use the email address %(vendor)s sends your invoices to. To join a "
+                    "colleague's account, ask one of its admins to invite you.",
+                    vendor=tenant.name,
                 )
             ),
         )
-    email = normalize_email(email)
+    account = account_of(customer.id)
+    if account is not None and not account.is_business:
+        raise _already_has_account(customer)
+    if account is not None:
+        kind = account.kind
+    try:
+        kind = CustomerKind(kind)
+    except ValueError:
+        raise InputError("kind", str(_l("Choose Personal or Business."))) from None
     if _email_taken(email):
         raise InputError(
             "email",
@@ -124,28 +182,105 @@ def sign_up(
                 )
             ),
         )
-    _check_password(password)
+    token = _claim_serializer().dumps(
+        {"t": tenant.id, "c": customer.id, "e": email, "k": kind.value}
+    )
+    link = _link(tenant, "portal.claim", token=token)
+    send_email(
+        email,
+        "payer_claim",
+        language,
+        tenant=tenant,
+        customer=customer,
+        claim_link=link,
+        days=CLAIM_MAX_AGE.days,
+        joining=account is not None,
+    )
+    return ClaimLink(mask_address(email), link)
+
+
+def open_claim(tenant: Tenant, token: str) -> Claim | None:
+    """The claim a link stands for, while it can still be completed; None otherwise."""
+    if not token or len(token) > 500:
+        return None
+    try:
+        data = _claim_serializer().loads(token, max_age=int(CLAIM_MAX_AGE.total_seconds()))
+    except (SignatureExpired, BadSignature):
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("t") != tenant.id
+        or not isinstance(data.get("c"), int)
+    ):
+        return None
+    customer = scoped_get(Customer, data["c"])
+    email, kind = data.get("e"), data.get("k")
+    if customer is None or customer.archived_at is not None or not isinstance(email, str):
+        return None
+    # The address must still be on file, and not yet have an account (which also makes it single use).
+    if email not in billing_addresses(customer) or _email_taken(email):
+        return None
     try:
         kind = CustomerKind(kind)
     except ValueError:
-        raise InputError("kind", str(_l("Choose Personal or Business."))) from None
-    account = PortalAccount(customer_id=customer.id, kind=kind)
-    user = _new_user(customer.id, email, password, PortalRole.ADMIN, "", language)
-    db.session.add_all([account, user])
+        return None
+    account = account_of(customer.id)
+    if account is not None and not account.is_business:
+        return None
+    return Claim(customer, email, account.kind if account else kind, account)
+
+
+def complete_claim(
+    tenant: Tenant, token: str, *, name: str, password: str, language: str
+) -> PortalUser:
+    """Follow a claim link: the account (or a new admin of it) for the address the link reached."""
+    claim = open_claim(tenant, token)
+    if claim is None:
+        raise InputError("", str(_l("This link has expired or was already used.")))
+    _check_password(password)
+    customer = claim.customer
+    account = claim.account
+    if account is None:
+        account = PortalAccount(customer_id=customer.id, kind=claim.kind)
+        db.session.add(account)
+    user = _new_user(customer.id, claim.email, password, PortalRole.ADMIN, _name(name), language)
+    user.email_verified_at = utcnow()  # the link reached this address
+    db.session.add(user)
     db.session.flush()
-    send_email_confirmation(tenant, user, email)
-    for address in customer.recipients:
-        if address != email:
-            send_email(
-                address,
-                "payer_account_created",
-                customer.language,
-                tenant=tenant,
-                customer=customer,
-                user_email=email,
-                help_link=_link(tenant, "portal.assistance"),
-            )
+    _tell_billing_addresses(tenant, customer, user, new_account=claim.account is None)
     return user
+
+
+def _tell_billing_addresses(
+    tenant: Tenant, customer: Customer, user: PortalUser, *, new_account: bool
+) -> None:
+    """Every new account and every new admin is told to the customer's billing addresses (and, for
+    an admin, to the account's other admins): an unexpected one does not go unseen."""
+    addresses = billing_addresses(customer)
+    if not new_account:
+        admins = db.session.scalars(
+            select(PortalUser.email).where(
+                PortalUser.customer_id == customer.id,
+                PortalUser.role == PortalRole.ADMIN,
+                PortalUser.id != user.id,
+            )
+        )
+        addresses += [a for a in admins if a not in addresses]
+    for address in addresses:
+        if address == user.email:
+            continue
+        send_email(
+            address,
+            "payer_account_created" if new_account else "payer_new_admin",
+            customer.language,
+            tenant=tenant,
+            customer=customer,
+            user_email=user.email,
+            help_link=_link(tenant, "portal.assistance"),
+        )
+
+
+# --- email confirmation -----------------------------------------------------------------------
 
 
 def _verify_serializer() -> URLSafeTimedSerializer:
@@ -439,7 +574,9 @@ def invitation_usable(invitation: PortalInvitation | None) -> bool:
     )
 
 
-def accept_invitation(token: str, *, name: str, password: str, language: str) -> PortalUser:
+def accept_invitation(
+    tenant: Tenant, token: str, *, name: str, password: str, language: str
+) -> PortalUser:
     invitation = find_invitation(token)
     if not invitation_usable(invitation):
         raise InputError("", str(_l("This invitation has expired or was already used.")))
@@ -465,6 +602,10 @@ def accept_invitation(token: str, *, name: str, password: str, language: str) ->
     db.session.flush()
     invitation.accepted_at = utcnow()
     invitation.accepted_user_id = user.id
+    if user.is_admin:
+        _tell_billing_addresses(
+            tenant, scoped_get(Customer, user.customer_id), user, new_account=False
+        )
     return user
 
 
@@ -507,12 +648,19 @@ def _admins(customer_id: int) -> int:
     )
 
 
-def change_role(actor: PortalUser, user: PortalUser, role: PortalRole | str) -> None:
+def change_role(
+    tenant: Tenant, actor: PortalUser, user: PortalUser, role: PortalRole | str
+) -> None:
     _require_admin_of_business(actor)
     role = _role(role)
     if user.is_admin and role is not PortalRole.ADMIN and _admins(user.customer_id) <= 1:
         raise InputError("role", str(_l("The account needs at least one admin.")))
+    became_admin = role is PortalRole.ADMIN and not user.is_admin
     user.role = role
+    if became_admin:
+        _tell_billing_addresses(
+            tenant, scoped_get(Customer, user.customer_id), user, new_account=False
+        )
 
 
 def remove_colleague(actor: PortalUser, user: PortalUser) -> None:

@@ -86,6 +86,7 @@ def make_shop(app, make_tenant):
         customer_id = add_customer(
             tenant,
             email=email or f"ap@harbor-{slug}.test",
+            cc_emails="pat@harbor.test",  # a second billing address, the one tests sign up with
             kind=kind,
             language=language,
         )
@@ -126,20 +127,30 @@ def link_path(message: OutboxMessage) -> str:
     return match.group(1)
 
 
-def sign_up(app, shop: Shop, browser=None, *, email="pat@harbor.test", kind="business", **extra):
-    """Sign up through the pay link; returns the browser, signed in."""
-    browser = open_as_guest(app, shop, browser)
-    response = submit(
+def request_claim(app, shop: Shop, browser, *, email="pat@harbor.test", kind="business"):
+    """The first step of sign-up: the claim link is emailed to a billing address."""
+    return submit(browser, "/sign-up", {"email": email, "kind": kind})
+
+
+def follow_claim(app, shop: Shop, email: str, browser=None, **extra):
+    """Open the claim link sent to `email` and choose a password; returns the response."""
+    [message] = outbox(email, "payer_claim")[-1:]
+    browser = browser or shop.browser(app)
+    return submit(
         browser,
-        "/sign-up",
-        {
-            "email": email,
-            "password": PAYER_PASSWORD,
-            "confirm": PAYER_PASSWORD,
-            "kind": kind,
-            **extra,
-        },
+        link_path(message),
+        {"password": PAYER_PASSWORD, "confirm": PAYER_PASSWORD, **extra},
     )
+
+
+def sign_up(app, shop: Shop, browser=None, *, email="pat@harbor.test", kind="business", **extra):
+    """Sign up as the customer does: from the pay link, a claim link sent to one of its billing
+    addresses (`make_shop` puts pat@harbor.test on file), followed in the same browser."""
+    browser = open_as_guest(app, shop, browser)
+    response = request_claim(app, shop, browser, email=email, kind=kind)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "Check your email" in response.get_data(as_text=True)
+    response = follow_claim(app, shop, email, browser, **extra)
     assert response.status_code == 302, response.get_data(as_text=True)
     return browser
 

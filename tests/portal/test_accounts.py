@@ -2,10 +2,12 @@
 profile, language; one identity per vendor."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from shared.clock import utcnow
 from shared.customers.models import CustomerKind
 from shared.extensions import db
 from shared.portal_accounts.models import PortalAccount, PortalRole, PortalUser
@@ -13,7 +15,6 @@ from tests.conftest import csrf_token, host_client, submit
 from tests.portal.factories import (
     PAYER_PASSWORD,
     add_customer,
-    confirm,
     link_path,
     open_as_guest,
     outbox,
@@ -30,56 +31,92 @@ def users() -> int:
     )
 
 
-SIGN_UP = {
-    "email": "pat@harbor.test",
-    "password": PAYER_PASSWORD,
-    "confirm": PAYER_PASSWORD,
-    "kind": "personal",
-}
+SIGN_UP = {"email": "pat@harbor.test", "kind": "personal"}
+CLAIM = {"name": "Pat Jones", "password": PAYER_PASSWORD, "confirm": PAYER_PASSWORD}
 
 
-# --- sign-up ----------------------------------------------------------------------------------
+def accounts() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(PortalAccount).execution_options(all_tenants=True)
+    )
 
 
-def test_sign_up_personal_from_the_pay_link(app, make_shop):
+def claim_path(email: str) -> str:
+    [message] = outbox(email, "payer_claim")[-1:]
+    return link_path(message)
+
+
+# --- sign-up: claimed from a billing address ------------------------------------------------------
+
+
+def test_sign_up_emails_a_billing_address_and_the_link_creates_the_account(app, make_shop):
     shop = make_shop(kind=CustomerKind.PERSONAL)
     browser = open_as_guest(app, shop)
     page = browser.get("/sign-up").get_data(as_text=True)
-    assert 'value="ap@harbor-acme.test"' in page  # the customer's email, ready to change
-    assert "Personal" in page
-    assert "Business" in page
+    # The addresses on file, masked: enough to recognise one's own, not to learn them.
+    assert "a\u2022\u2022\u2022@harbor-acme.test" in page
+    assert "p\u2022\u2022\u2022@harbor.test" in page
+    assert "ap@harbor-acme.test" not in page
     assert "<legend>Account type</legend>" in page
+    assert 'name="password"' not in page  # no account until the link is followed
     response = submit(browser, "/sign-up", SIGN_UP)
+    assert response.status_code == 200
+    assert "We sent a link to p\u2022\u2022\u2022@harbor.test" in response.get_data(as_text=True)
+    assert (users(), accounts()) == (0, 0)
+    [message] = outbox("pat@harbor.test", "payer_claim")
+    assert "Create your account in the Acme Supply Co. payment portal" == message.subject
+    path = link_path(message)
+    page = browser.get(path).get_data(as_text=True)
+    assert "You will sign in as pat@harbor.test" in page
+    response = submit(browser, path, CLAIM)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     home = browser.get("/").get_data(as_text=True)
     assert "$82,350.57" in home
-    assert "Please confirm your email" in home
-    assert "Sign Up" not in home  # signed in now
+    assert "Please confirm your email" not in home  # the link reached the address
+    assert "Sign Up" not in home
     user = payer("pat@harbor.test")
-    assert user.customer_id == shop.customer_id
-    assert user.role is PortalRole.ADMIN
-    assert user.email_verified_at is None
+    assert (user.customer_id, user.role, user.name) == (
+        shop.customer_id,
+        PortalRole.ADMIN,
+        "Pat Jones",
+    )
+    assert user.email_verified_at is not None
     account = db.session.scalars(select(PortalAccount).execution_options(all_tenants=True)).one()
     assert account.kind is CustomerKind.PERSONAL
-    # The customer's billing address hears of it, so a stranger's sign-up does not go unseen.
+    # The customer's other billing address hears of it.
     [notice] = outbox("ap@harbor-acme.test", "payer_account_created")
     assert "pat@harbor.test" in notice.text_body
-    # Confirming the email removes the banner.
-    confirm(app, shop, "pat@harbor.test", browser)
-    assert payer("pat@harbor.test").email_verified_at is not None
-    assert "Please confirm your email" not in browser.get("/").get_data(as_text=True)
+    # Used: the same link opens nothing now.
+    assert shop.browser(app).get(path).status_code == 410
 
 
-def test_an_unconfirmed_payer_can_sign_in_and_sees_the_banner(app, make_shop):
+def test_an_address_that_is_not_on_file_cannot_create_the_account(app, make_shop):
+    """A guest holding a pay link sees the invoices, but cannot make the account their own."""
     shop = make_shop()
-    sign_up(app, shop)
-    other = sign_in(app, shop, "pat@harbor.test")
-    body = other.get("/").get_data(as_text=True)
-    assert "Please confirm your email" in body
-    response = submit(other, "/confirm-email", {}, form_path="/")
-    assert response.status_code == 302
-    assert len(outbox("pat@harbor.test", "payer_confirm_email")) == 2
+    browser = open_as_guest(app, shop)
+    response = submit(browser, "/sign-up", {**SIGN_UP, "email": "thief@evil.test"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Use the email address Acme Supply Co. sends your invoices to" in body
+    assert 'value="thief@evil.test"' in body  # what was typed is kept
+    assert outbox("thief@evil.test") == []
+    assert (users(), accounts()) == (0, 0)
+    # The real customer still can.
+    sign_up(app, shop, email="ap@harbor-acme.test")
+    assert payer("ap@harbor-acme.test").role is PortalRole.ADMIN
+
+
+def test_a_guest_who_looked_an_invoice_up_cannot_claim_with_another_address(app, make_shop):
+    shop = make_shop()
+    browser = shop.browser(app)
+    response = submit(
+        browser, "/lookup", {"invoice_number": "400001", "invoice_total": "45,441.76"}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = submit(browser, "/sign-up", {**SIGN_UP, "email": "finder@evil.test"})
+    assert response.status_code == 422
+    assert users() == 0
 
 
 def test_sign_up_needs_a_link_or_a_lookup(app, make_shop):
@@ -88,11 +125,34 @@ def test_sign_up_needs_a_link_or_a_lookup(app, make_shop):
     page = browser.get("/sign-up")
     assert page.status_code == 200
     assert "first open your invoices" in page.get_data(as_text=True)
-    assert 'name="password"' not in page.get_data(as_text=True)
+    assert 'name="email"' not in page.get_data(as_text=True)
     token = csrf_token(browser, "/")
     response = browser.post("/sign-up", data={**SIGN_UP, "csrf_token": token})
     assert response.status_code == 200
-    assert users() == 0
+    assert outbox("pat@harbor.test") == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "not-an-email", "Enter a valid email address"),
+        ("email", "", "This field is required"),
+        ("email", "p" * 250 + "@harbor.test", "at most 254 characters"),
+        ("kind", "", "Choose Personal or Business"),
+        ("kind", "<b>enterprise</b>", "Not a valid choice"),
+    ],
+)
+def test_sign_up_refuses_bad_input_and_keeps_what_was_typed(app, make_shop, field, value, message):
+    shop = make_shop()
+    browser = open_as_guest(app, shop)
+    response = submit(browser, "/sign-up", {**SIGN_UP, field: value})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message.lower() in body.lower()
+    assert "<b>enterprise</b>" not in body
+    assert outbox("pat@harbor.test") == []
+    if field != "email":
+        assert 'value="pat@harbor.test"' in body
 
 
 @pytest.mark.parametrize(
@@ -102,32 +162,58 @@ def test_sign_up_needs_a_link_or_a_lookup(app, make_shop):
         ("password", "short", "at least 10 characters"),
         ("password", "password123", "too common"),
         ("password", "x" * 10_240, "at most 128 characters"),
-        ("email", "not-an-email", "Enter a valid email address"),
-        ("email", "", "This field is required"),
-        ("kind", "", "Choose Personal or Business"),
-        ("kind", "<b>enterprise</b>", "Not a valid choice"),
+        ("name", "N" * 121, "at most 120 characters"),
     ],
 )
-def test_sign_up_refuses_bad_input_and_keeps_what_was_typed(app, make_shop, field, value, message):
+def test_the_claim_page_refuses_bad_input(app, make_shop, field, value, message):
     shop = make_shop()
     browser = open_as_guest(app, shop)
-    data = {**SIGN_UP, field: value}
+    submit(browser, "/sign-up", SIGN_UP)
+    data = {**CLAIM, field: value}
     if field == "password":
         data["confirm"] = value
-    response = submit(browser, "/sign-up", data)
-    body = response.get_data(as_text=True)
+    response = submit(browser, claim_path("pat@harbor.test"), data)
     assert response.status_code == 422
-    assert message.lower() in body.lower()
-    assert "<b>enterprise</b>" not in body
+    assert message.lower() in response.get_data(as_text=True).lower()
     assert users() == 0
-    if field != "email":
-        assert 'value="pat@harbor.test"' in body
+    # Nothing lost: the link still works.
+    assert submit(browser, claim_path("pat@harbor.test"), CLAIM).status_code == 302
+
+
+def test_a_claim_link_tampered_foreign_expired_or_off_file_opens_nothing(
+    app, make_shop, time_machine
+):
+    acme, globex = make_shop("acme"), make_shop("globex")
+    browser = open_as_guest(app, acme)
+    submit(browser, "/sign-up", SIGN_UP)
+    path = claim_path("pat@harbor.test")
+    assert acme.browser(app).get(path[:-3] + "abc").status_code == 410
+    assert globex.browser(app).get(path).status_code == 410  # another vendor's portal
+    assert acme.browser(app).get(path).status_code == 200
+    # The vendor took the address off the customer: it proves nothing any more.
+    from shared.customers.models import Customer
+    from shared.tenancy import tenant_scope
+
+    with tenant_scope(acme.tenant.id):
+        customer = db.session.scalars(select(Customer).where(Customer.id == acme.customer_id)).one()
+        customer.cc_emails = ""
+        db.session.commit()
+    assert acme.browser(app).get(path).status_code == 410
+    with tenant_scope(acme.tenant.id):
+        customer = db.session.scalars(select(Customer).where(Customer.id == acme.customer_id)).one()
+        customer.cc_emails = "pat@harbor.test"
+        db.session.commit()
+    time_machine.move_to(utcnow() + timedelta(days=4))
+    assert acme.browser(app).get(path).status_code == 410
+    assert users() == 0
 
 
 def test_sign_up_for_an_email_that_exists_here(app, make_shop):
     shop = make_shop()
     sign_up(app, shop, email="pat@harbor.test")
-    other_customer = add_customer(shop.tenant, name="Other Co", email="other@x.test")
+    other_customer = add_customer(
+        shop.tenant, name="Other Co", email="other@x.test", cc_emails="pat@harbor.test"
+    )
     browser = shop.browser(app)
     browser.get(pay_link_path(app, shop.tenant, other_customer))
     response = submit(browser, "/sign-up", {**SIGN_UP, "email": "PAT@harbor.test"})
@@ -136,24 +222,56 @@ def test_sign_up_for_an_email_that_exists_here(app, make_shop):
     assert users() == 1
 
 
-def test_a_second_sign_up_for_the_same_customer_is_offered_sign_in(app, make_shop):
+def test_a_billing_address_joins_an_existing_business_account_as_an_admin(app, make_shop):
+    """The real customer can always claim its account, even when someone set it up already."""
     shop = make_shop()
-    sign_up(app, shop, email="first@harbor.test")
+    sign_up(app, shop, email="pat@harbor.test")
     browser = open_as_guest(app, shop)
     home = browser.get("/").get_data(as_text=True)
     assert "already has a portal account" in home
+    assert "ask one of its admins to invite you" in home
+    page = browser.get("/sign-up")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Join Harbor View Dental LLC's account as an admin" in body
+    assert 'name="kind"' not in body
+    refused = submit(browser, "/sign-up", {"email": "stranger@evil.test"})
+    assert refused.status_code == 422
+    response = submit(browser, "/sign-up", {"email": "ap@harbor-acme.test"})
+    assert response.status_code == 200
+    [message] = outbox("ap@harbor-acme.test", "payer_claim")
+    assert "join" in message.subject.lower()
+    assert submit(browser, link_path(message), CLAIM).status_code == 302
+    joined = payer("ap@harbor-acme.test")
+    assert joined.role is PortalRole.ADMIN
+    assert joined.customer_id == shop.customer_id
+    assert accounts() == 1
+    # The existing admin hears of the new admin.
+    [notice] = outbox("pat@harbor.test", "payer_new_admin")
+    assert "ap@harbor-acme.test is now an admin" in notice.text_body
+
+
+def test_a_personal_account_is_one_person(app, make_shop):
+    shop = make_shop(kind=CustomerKind.PERSONAL)
+    sign_up(app, shop, email="pat@harbor.test", kind="personal")
+    browser = open_as_guest(app, shop)
+    home = browser.get("/").get_data(as_text=True)
+    assert "already has a portal account. Sign in to it." in home
+    assert "invite" not in home.lower()
     page = browser.get("/sign-up")
     assert page.status_code == 409
     body = page.get_data(as_text=True)
     assert "already has a portal account" in body
-    assert "invite you as a colleague" in body
+    assert "set it up" not in body
+    assert "colleague" not in body
     assert 'href="/sign-in"' in body
     token = csrf_token(browser, "/")
-    response = browser.post(
-        "/sign-up", data={**SIGN_UP, "email": "second@harbor.test", "csrf_token": token}
-    )
+    response = browser.post("/sign-up", data={"email": "ap@harbor-acme.test", "csrf_token": token})
     assert response.status_code == 409
-    assert users() == 1
+    assert outbox("ap@harbor-acme.test", "payer_claim") == []
+    signed_in = sign_in(app, shop, "pat@harbor.test")
+    assert signed_in.get("/colleagues").status_code == 404
+    assert "Colleagues" not in signed_in.get("/").get_data(as_text=True)
 
 
 def test_the_same_email_at_two_vendors_is_two_users(app, make_shop):
@@ -436,11 +554,17 @@ def test_a_reset_link_works_only_on_its_own_portal_and_untampered(app, make_shop
 
 def test_a_tampered_or_foreign_confirmation_link_is_refused(app, make_shop):
     acme, _globex = make_shop("acme"), make_shop("globex")
-    sign_up(app, acme)
-    path = link_path(outbox("pat@harbor.test", "payer_confirm_email")[0])
+    browser = sign_up(app, acme)
+    submit(
+        browser,
+        "/profile/email",
+        {"new_email": "pat.new@harbor.test", "current_password": PAYER_PASSWORD},
+        form_path="/profile",
+    )
+    path = link_path(outbox("pat.new@harbor.test", "payer_confirm_email")[0])
     assert acme.browser(app).get(path[:-2] + "xx").status_code == 410
     assert host_client(app, "globex.localhost:8000").get(path).status_code == 410
-    assert payer("pat@harbor.test").email_verified_at is None
+    assert payer("pat@harbor.test").pending_email == "pat.new@harbor.test"
 
 
 def test_changing_the_email_applies_when_the_new_address_confirms(app, make_shop):
@@ -488,10 +612,11 @@ def test_changing_the_email_applies_when_the_new_address_confirms(app, make_shop
 )
 def test_an_email_change_refuses_bad_input(app, make_shop, data, message):
     shop = make_shop()
-    other = add_customer(shop.tenant, name="Other", email="o@x.test")
+    other = add_customer(shop.tenant, name="Other", email="taken@harbor.test")
     taker = shop.browser(app)
     taker.get(pay_link_path(app, shop.tenant, other))
     submit(taker, "/sign-up", {**SIGN_UP, "email": "taken@harbor.test"})
+    assert submit(taker, claim_path("taken@harbor.test"), CLAIM).status_code == 302
     browser = sign_up(app, shop)
     response = submit(browser, "/profile/email", data, form_path="/profile")
     assert response.status_code == 422
@@ -537,7 +662,11 @@ def test_a_spanish_customers_pay_link_opens_the_portal_in_spanish(app, make_shop
 def test_a_spanish_payer_gets_spanish_errors(app, make_shop):
     shop = make_shop(language="es")
     browser = open_as_guest(app, shop)
-    response = submit(browser, "/sign-up", {**SIGN_UP, "confirm": "otra-cosa-distinta"})
+    response = submit(browser, "/sign-up", {**SIGN_UP, "email": "pat@elsewhere.test"})
+    assert response.status_code == 422
+    assert "Use la dirección de correo" in response.get_data(as_text=True)
+    submit(browser, "/sign-up", SIGN_UP)
+    response = submit(browser, claim_path("pat@harbor.test"), {**CLAIM, "confirm": "otra-cosa"})
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Las dos contraseñas no coinciden" in body

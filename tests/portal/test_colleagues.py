@@ -15,11 +15,12 @@ from tests.conftest import csrf_token, host_client, submit
 from tests.portal.factories import (
     PAYER_PASSWORD,
     add_customer,
-    confirm,
+    follow_claim,
     link_path,
     outbox,
     pay_link_path,
     payer,
+    request_claim,
     sign_in,
     sign_up,
 )
@@ -35,10 +36,10 @@ def invitations() -> int:
 
 @pytest.fixture
 def admin(app, make_shop):
-    """A business account whose admin confirmed their email: (shop, browser)."""
+    """A business account whose admin claimed it from a billing address: (shop, browser)."""
     shop = make_shop()
     browser = sign_up(app, shop, email="pat@harbor.test", kind="business")
-    confirm(app, shop, "pat@harbor.test", browser)
+    assert payer("pat@harbor.test").email_verified  # the claim link reached the address
     return shop, browser
 
 
@@ -204,8 +205,13 @@ def test_an_invitation_refuses_bad_input(app, admin, email, role, message):
 
 
 def test_an_unconfirmed_admin_cannot_invite_yet(app, make_shop):
+    """Claimed accounts start confirmed; an admin whose address is not (an account from before
+    claiming, say) must confirm it before inviting anyone."""
     shop = make_shop()
     browser = sign_up(app, shop, kind="business")
+    with tenant_scope(shop.tenant.id):
+        db.session.scalars(select(PortalUser)).one().email_verified_at = None
+        db.session.commit()
     response = invite(browser, "casey@harbor.test")
     assert response.status_code == 422
     assert "Confirm your own email address first" in response.get_data(as_text=True)
@@ -222,19 +228,11 @@ def test_a_personal_account_has_no_colleagues(app, make_shop):
 
 def test_an_invited_email_with_an_account_elsewhere_here_is_told_to_sign_in(app, admin):
     shop, browser = admin
-    other = add_customer(shop.tenant, name="Other", email="o@x.test")
+    other = add_customer(shop.tenant, name="Other", email="casey@harbor.test")
     elsewhere = shop.browser(app)
     elsewhere.get(pay_link_path(app, shop.tenant, other))
-    submit(
-        elsewhere,
-        "/sign-up",
-        {
-            "email": "casey@harbor.test",
-            "password": PAYER_PASSWORD,
-            "confirm": PAYER_PASSWORD,
-            "kind": "business",
-        },
-    )
+    request_claim(app, shop, elsewhere, email="casey@harbor.test")
+    assert follow_claim(app, shop, "casey@harbor.test", elsewhere).status_code == 302
     assert invite(browser, "casey@harbor.test").status_code == 302  # the admin learns nothing
     _path, _casey, response = join(app, shop, "casey@harbor.test")
     assert response.status_code == 422
@@ -276,25 +274,15 @@ def test_cancelling_an_invitation(app, admin):
 def test_colleague_urls_answer_404_for_another_customers_or_tenants_ids(app, admin, make_shop):
     shop, browser = admin
     # Another customer of the same vendor, with its own business account and invitation.
-    other = add_customer(shop.tenant, name="Other Co", email="o@x.test")
+    other = add_customer(shop.tenant, name="Other Co", email="olga@other.test")
     other_browser = shop.browser(app)
     other_browser.get(pay_link_path(app, shop.tenant, other))
-    submit(
-        other_browser,
-        "/sign-up",
-        {
-            "email": "olga@other.test",
-            "password": PAYER_PASSWORD,
-            "confirm": PAYER_PASSWORD,
-            "kind": "business",
-        },
-    )
-    confirm(app, shop, "olga@other.test", other_browser)
+    request_claim(app, shop, other_browser, email="olga@other.test")
+    assert follow_claim(app, shop, "olga@other.test", other_browser).status_code == 302
     invite(other_browser, "oscar@other.test")
     # Another vendor altogether.
-    globex = make_shop("globex")
+    globex = make_shop("globex", email="gus@globex.test")
     globex_browser = sign_up(app, globex, email="gus@globex.test")
-    confirm(app, globex, "gus@globex.test", globex_browser)
     invite(globex_browser, "gina@globex.test")
 
     olga_id = payer("olga@other.test").id

@@ -164,9 +164,6 @@ def test_a_removed_colleagues_copied_cookie_is_dead(app, make_shop):
 
     shop = make_shop()
     admin = sign_up(app, shop, email="pat@harbor.test")
-    from tests.portal.factories import confirm
-
-    confirm(app, shop, "pat@harbor.test", admin)
     invite(admin, "casey@harbor.test", "payer")
     join(app, shop, "casey@harbor.test")
     casey = sign_in(app, shop, "casey@harbor.test", "casey-password-1")
