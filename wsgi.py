@@ -104,7 +104,11 @@ def register_extensions(app: SidedFlask) -> None:
             from tenants.staff import load_staff
 
             return load_staff(key, utcnow())
-        if kind is SessionKind.PAYER and g.get("side") == Side.PORTAL and g.get("tenant") is not None:
+        if (
+            kind is SessionKind.PAYER
+            and g.get("side") == Side.PORTAL
+            and g.get("tenant") is not None
+        ):
             # Only on a portal host, only for the tenant of that host (the query is scoped to it).
             from shared.portal_accounts import load_payer
 

@@ -59,7 +59,7 @@ with app.app_context(), unit_of_work():
                                  due_date=today + timedelta(days=30 - i %% 90),
                                  lines=[LineInput("Bench line", Decimal("1"), 10000 + i)])
         open_invoice(invoice, now=utcnow())
-    print(make_token(tenant.id, customer.id, today + timedelta(days=30)))
+    print(make_token(invoice, customer, today + timedelta(days=30)))
 """
 
 

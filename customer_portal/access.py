@@ -8,7 +8,7 @@ guest lookup. A grant covers one customer until it expires; both are checked aga
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as day_time
 from functools import wraps
 
@@ -18,6 +18,8 @@ from flask_login import current_user, login_user, logout_user
 from shared.clock import utcnow
 from shared.customers.models import Customer
 from shared.i18n import SESSION_KEY as LANGUAGE_KEY
+from shared.invoices.models import Invoice
+from shared.pay_links import PayLink, invoice_allows_link, revoked
 from shared.portal_accounts import account_of, end_session, start_session
 from shared.portal_accounts.models import PortalAccount, PortalUser
 from shared.tenancy import scoped_get
@@ -26,15 +28,26 @@ SESSION_KEY = "portal_access"
 GUEST_LIFETIME = timedelta(days=1)
 
 
-def grant(customer_id: int, until: datetime) -> None:
-    """Remember in this browser that it may see this customer's invoices until `until`."""
-    session[SESSION_KEY] = {"customer_id": customer_id, "until": int(until.timestamp())}
+def grant(customer: Customer, until: datetime, *, invoice_id: int | None = None) -> None:
+    """Remember in this browser that it may see this customer's invoices until `until`, as long as
+    the vendor does not revoke the customer's links (nor void the invoice the grant came with)."""
+    session[SESSION_KEY] = {
+        "customer_id": customer.id,
+        "until": int(until.timestamp()),
+        "generation": customer.pay_links_from,
+        "invoice_id": invoice_id,
+    }
 
 
-def grant_for_link(customer_id: int, link_expires_on: date, now: datetime) -> None:
+def grant_for_link(link: PayLink, now: datetime) -> None:
     """A pay link's grant: a day at most, and never past the link's own last day."""
-    link_end = datetime.combine(link_expires_on + timedelta(days=1), day_time(0), tzinfo=UTC)
-    grant(customer_id, min(link_end, now + GUEST_LIFETIME))
+    link_end = datetime.combine(link.expires_on + timedelta(days=1), day_time(0), tzinfo=UTC)
+    session[SESSION_KEY] = {
+        "customer_id": link.customer_id,
+        "until": int(min(link_end, now + GUEST_LIFETIME).timestamp()),
+        "generation": link.generation,
+        "invoice_id": link.invoice_id,
+    }
 
 
 def revoke() -> None:
@@ -46,23 +59,39 @@ def current_payer() -> PortalUser | None:
     return user if isinstance(user, PortalUser) else None
 
 
-def granted_customer_id() -> int | None:
+def _granted_customer() -> Customer | None:
+    """The guest grant's customer, while the grant lasts and the vendor has not revoked it."""
     access = session.get(SESSION_KEY)
     if not isinstance(access, dict):
         return None
     customer_id, until = access.get("customer_id"), access.get("until")
-    if not isinstance(customer_id, int) or not isinstance(until, int) or until < time.time():
+    generation, invoice_id = access.get("generation"), access.get("invoice_id")
+    if (
+        not isinstance(customer_id, int)
+        or not isinstance(until, int)
+        or not isinstance(generation, int)
+        or until < time.time()
+    ):
         return None
-    return customer_id
+    # scoped_get: another tenant's customer is None.
+    customer = scoped_get(Customer, customer_id)
+    if customer is None or revoked(generation, customer):
+        return None
+    if isinstance(invoice_id, int) and not invoice_allows_link(
+        scoped_get(Invoice, invoice_id), customer
+    ):
+        return None  # the invoice whose link opened this visit was voided
+    return customer
 
 
 def portal_customer() -> Customer | None:
     """The customer this browser may see (the signed-in payer's, else the grant's); once a request."""
     if "portal_customer" not in g:
         payer = current_payer()
-        customer_id = payer.customer_id if payer else granted_customer_id()
-        # scoped_get: another tenant's customer is None.
-        g.portal_customer = scoped_get(Customer, customer_id) if customer_id else None
+        if payer is not None:
+            g.portal_customer = scoped_get(Customer, payer.customer_id)
+        else:
+            g.portal_customer = _granted_customer()
     return g.portal_customer
 
 

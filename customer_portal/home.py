@@ -8,10 +8,12 @@ from customer_portal import bp
 from customer_portal.access import GUEST_LIFETIME, current_payer, grant, portal_customer
 from customer_portal.forms import LookupForm
 from shared.clock import utcnow
+from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.extensions import limiter
 from shared.invoices.for_customer import open_invoices, outstanding_cents
 from shared.invoices.lookup import find_invoice
+from shared.tenancy import scoped_get
 from shared.web import show_input_error
 
 HOME_INVOICES = 10
@@ -53,7 +55,7 @@ def lookup():
         else:
             if found.paid:
                 return render_template("portal/lookup_paid.html", invoice=found.invoice)
-            grant(found.invoice.customer_id, utcnow() + GUEST_LIFETIME)
+            grant(scoped_get(Customer, found.invoice.customer_id), utcnow() + GUEST_LIFETIME)
             return redirect(url_for("portal.home"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("portal/front.html", form=form, tenant=g.tenant), status

@@ -37,9 +37,10 @@ from shared.invoices.for_customer import (
     paid_invoices,
     select_invoices,
 )
+from shared.invoices.models import Invoice
 from shared.invoices.sending import invoice_pdf
 from shared.pagination import page_number
-from shared.pay_links import read_token
+from shared.pay_links import invoice_allows_link, read_token, revoked
 from shared.tenancy import scoped_get
 
 OPEN_PER_PAGE = 50
@@ -55,6 +56,10 @@ def pay_link(token: str):
     customer = scoped_get(Customer, link.customer_id) if link else None
     if link is None or customer is None:
         return render_template("portal/link_invalid.html"), 404
+    if revoked(link.generation, customer) or not invoice_allows_link(
+        scoped_get(Invoice, link.invoice_id), customer
+    ):
+        return render_template("portal/link_revoked.html"), 410
     now = utcnow()
     if link.expires_on < now.date():
         return render_template("portal/link_expired.html"), 410
@@ -64,7 +69,7 @@ def pay_link(token: str):
             return redirect(url_for("portal.home"))
         sign_out()  # someone else's link on this browser: they should not see this account
     language = session.get(LANGUAGE_KEY)
-    grant_for_link(customer.id, link.expires_on, now)
+    grant_for_link(link, now)
     # The email was in the customer's language: the portal continues in it unless chosen otherwise.
     session[LANGUAGE_KEY] = language or customer.language
     return redirect(url_for("portal.home"))

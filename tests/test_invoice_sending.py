@@ -14,7 +14,7 @@ from shared.invoices import LineInput, create_invoice
 from shared.invoices.models import InvoiceStatus
 from shared.invoices.sending import send_invoice
 from shared.mail.models import OutboxMessage
-from shared.pay_links import make_token
+from shared.pay_links import token_for
 from shared.tenancy import leave_tenant, tenant_scope
 from tests.conftest import host_client
 from tests.test_mail import free_port, smtp_server  # noqa: F401 - fixture
@@ -148,6 +148,13 @@ def test_resending_keeps_earlier_links_working(app, make_tenant):
         assert browser.get(link.removeprefix("http://acme.localhost:8000")).status_code == 302
 
 
+def _first_invoice(tenant) -> int:
+    from shared.invoices.models import Invoice
+
+    with tenant_scope(tenant.id):
+        return db.session.scalars(select(Invoice.id).order_by(Invoice.id)).first()
+
+
 @pytest.fixture
 def acme_link(app, make_tenant):
     tenant, _ = make_tenant("acme")
@@ -176,7 +183,9 @@ def test_an_expired_link_is_refused(app, acme_link):
     tenant, customer_id, _path = acme_link
     browser = host_client(app, "acme.localhost:8000")
     with app.test_request_context():
-        token = make_token(tenant.id, customer_id, TODAY - timedelta(days=1))
+        token = token_for(
+            tenant.id, customer_id, _first_invoice(tenant), TODAY - timedelta(days=1), 0
+        )
     response = browser.get(f"/pay/{token}")
     assert response.status_code == 410
     assert "This link has expired" in response.get_data(as_text=True)
@@ -197,7 +206,7 @@ def test_a_link_for_a_customer_of_another_tenant_signed_as_this_tenant_is_refuse
     globex, _ = make_tenant("globex")
     _tenant, acme_customer_id, _path = acme_link
     with app.test_request_context():
-        token = make_token(globex.id, acme_customer_id, TODAY + timedelta(days=5))
+        token = token_for(globex.id, acme_customer_id, 1, TODAY + timedelta(days=5), 0)
     assert host_client(app, "globex.localhost:8000").get(f"/pay/{token}").status_code == 404
 
 
@@ -275,3 +284,75 @@ def pdf_text(pdf: bytes) -> str:
     from pypdf import PdfReader
 
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+# --- revoking links -------------------------------------------------------------------------------
+
+
+def _second_invoice(tenant, customer_id):
+    with tenant_scope(tenant.id):
+        invoice = create_invoice(
+            customer_id=customer_id,
+            issue_date=TODAY,
+            due_date=TODAY + timedelta(days=30),
+            lines=[LineInput("More supplies", Decimal("1"), 9900)],
+        )
+        db.session.commit()
+        return invoice.id
+
+
+def test_voiding_an_invoice_revokes_its_link_and_the_visit_it_opened(app, acme_link):
+    from shared.invoices import get_invoice, void_invoice
+
+    tenant, customer_id, path = acme_link
+    other_link = send(tenant, _second_invoice(tenant, customer_id))
+    guest = host_client(app, "acme.localhost:8000")
+    assert guest.get(path).status_code == 302
+    assert guest.get("/invoices").status_code == 200
+    with tenant_scope(tenant.id):
+        void_invoice(get_invoice(_first_invoice(tenant)), "Sent by mistake", now=NOW)
+        db.session.commit()
+    leave_tenant()
+    response = host_client(app, "acme.localhost:8000").get(path)
+    assert response.status_code == 410
+    assert "This link no longer works" in response.get_data(as_text=True)
+    assert guest.get("/invoices").status_code == 302  # the visit it opened ends too
+    # The customer's other invoice's link still works.
+    other = host_client(app, "acme.localhost:8000")
+    assert other.get(other_link.removeprefix("http://acme.localhost:8000")).status_code == 302
+    assert other.get("/invoices").status_code == 200
+
+
+def test_the_vendor_revokes_a_customers_links_from_the_console(app, acme_link, console):
+    from tests.conftest import PASSWORD, submit
+
+    tenant, customer_id, path = acme_link
+    guest = host_client(app, "acme.localhost:8000")
+    assert guest.get(path).status_code == 302
+    submit(console, "/sign-in", {"email": "owner@acme.test", "password": PASSWORD})
+    page = console.get(f"/customers/{customer_id}").get_data(as_text=True)
+    assert "Revoke pay links" in page
+    response = submit(
+        console, f"/customers/{customer_id}/revoke-links", {}, form_path=f"/customers/{customer_id}"
+    )
+    assert response.status_code == 302
+    assert "no longer work" in console.get(response.headers["Location"]).get_data(as_text=True)
+    assert host_client(app, "acme.localhost:8000").get(path).status_code == 410
+    assert guest.get("/invoices").status_code == 302  # an open guest visit ends at once
+    # Sending again gives a link that works.
+    fresh = send(tenant, _first_invoice(tenant))
+    browser = host_client(app, "acme.localhost:8000")
+    assert browser.get(fresh.removeprefix("http://acme.localhost:8000")).status_code == 302
+    assert browser.get("/invoices").status_code == 200
+
+
+def test_revoking_links_is_a_post_of_this_tenant_only(app, acme_link, make_tenant, console):
+    from tests.conftest import PASSWORD, submit
+
+    _tenant, customer_id, path = acme_link
+    globex, owner = make_tenant("globex")
+    assert console.get(f"/customers/{customer_id}/revoke-links").status_code == 405
+    submit(console, "/sign-in", {"email": owner.email, "password": PASSWORD})
+    response = submit(console, f"/customers/{customer_id}/revoke-links", {}, form_path="/")
+    assert response.status_code == 404  # another vendor's customer
+    assert host_client(app, "acme.localhost:8000").get(path).status_code == 302

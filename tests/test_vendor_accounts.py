@@ -223,12 +223,11 @@ def test_a_staff_session_loads_nobody_on_a_portal_host(app, make_tenant):
     """Even a copied console cookie signs nobody in on a portal host."""
     from flask import g
 
-    from shared.extensions import login_manager
-    from tenants.hosts import Side
-
     from shared.accounts import sessions
     from shared.clock import utcnow
+    from shared.extensions import login_manager
     from shared.tenancy import tenant_scope
+    from tenants.hosts import Side
 
     tenant, owner = make_tenant("acme")
     with tenant_scope(tenant.id):

@@ -22,6 +22,7 @@ from shared.errors import InputError
 from shared.extensions import db
 from shared.invoices.models import Invoice
 from shared.pagination import page_number
+from shared.pay_links import revoke_pay_links
 from shared.unit_of_work import discard
 from shared.web import show_input_error
 from vendor_console import bp
@@ -119,6 +120,23 @@ def archive(customer_id: int):
     else:
         archive_customer(customer, now=utcnow(), actor=actor())
         flash(_("%(name)s is archived. Their invoices are kept.", name=customer.name), "success")
+    return redirect(url_for("console.customer", customer_id=customer.id))
+
+
+@bp.post("/customers/<int:customer_id>/revoke-links")
+@login_required
+def revoke_links(customer_id: int):
+    """Every pay link sent to this customer stops working (a forwarded email, a lost phone)."""
+    customer = get_customer(customer_id) or abort(404)
+    revoke_pay_links(customer, actor=actor())
+    flash(
+        _(
+            "Pay links sent to %(name)s until now no longer work. Send an invoice again to give "
+            "them a new link.",
+            name=customer.name,
+        ),
+        "success",
+    )
     return redirect(url_for("console.customer", customer_id=customer.id))
 
 

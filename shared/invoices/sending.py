@@ -49,7 +49,9 @@ def send_invoice(tenant: Tenant, invoice: Invoice, *, now: datetime, actor: Acto
     if invoice.status is InvoiceStatus.DRAFT:
         open_invoice(invoice, now=now)
     customer = scoped_get(Customer, invoice.customer_id)
-    link = pay_url(tenant, customer.id, link_expiry(invoice.due_date, business_today(tenant, now)))
+    link = pay_url(
+        tenant, invoice, customer, link_expiry(invoice.due_date, business_today(tenant, now))
+    )
     attachments = []
     if invoice.electronic:
         pdf = render_invoice_pdf(

@@ -379,7 +379,7 @@ def test_the_list_runs_the_same_queries_for_3_or_40_invoices(app, api, customer,
     assert len(page) == 40
     assert all(len(invoice["lines"]) == 2 and invoice["pay_url"] for invoice in page)
     assert many.count == few.count
-    assert few.count <= 4
+    assert few.count <= 5  # key, invoices, their lines, their customers (for links), host
 
 
 # --- void ---------------------------------------------------------------------------------------

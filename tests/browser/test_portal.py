@@ -122,7 +122,7 @@ def portal(live_server) -> Portal:
                 lines=[LineInput("Professional services", Decimal("1"), cents)],
             )
             open_invoice(invoice, now=utcnow())
-        link = pay_url(tenant, customer.id, today + timedelta(days=60))
+        link = pay_url(tenant, invoice, customer, today + timedelta(days=60))
         db.session.commit()
         ids = (tenant.id, customer.id)
         leave_tenant()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from shared.clock import utcnow
 from shared.customers import create_customer
-from shared.customers.models import CustomerKind
+from shared.customers.models import Customer, CustomerKind
 from shared.extensions import db
 from shared.invoices import LineInput, create_invoice, open_invoice
 from shared.invoices.models import Invoice, InvoiceStatus
@@ -99,8 +99,20 @@ def make_shop(app, make_tenant):
 
 
 def pay_link_path(app, tenant, customer_id: int, expires_on: date | None = None) -> str:
-    with app.test_request_context():
-        token = make_token(tenant.id, customer_id, expires_on or TODAY + timedelta(days=30))
+    """The path of the pay link sent with the customer's latest invoice (one is made if it has
+    none: a link always comes with an invoice)."""
+    with tenant_scope(tenant.id):
+        invoice = db.session.scalars(
+            select(Invoice)
+            .where(Invoice.customer_id == customer_id, Invoice.status != InvoiceStatus.VOID)
+            .order_by(Invoice.id.desc())
+        ).first()
+    if invoice is None:
+        add_invoice(tenant, customer_id, 10000)
+        return pay_link_path(app, tenant, customer_id, expires_on)
+    with tenant_scope(tenant.id), app.test_request_context():
+        customer = db.session.scalars(select(Customer).where(Customer.id == customer_id)).one()
+        token = make_token(invoice, customer, expires_on or TODAY + timedelta(days=30))
     return f"/pay/{token}"
 
 

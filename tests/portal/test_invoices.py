@@ -2,6 +2,7 @@
 Another customer's or another tenant's invoice answers 404; list pages run a fixed number of queries."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -220,8 +221,15 @@ def test_pay_links_for_another_customer_or_tenant_are_refused(app, make_shop):
     acme, globex = make_shop("acme"), make_shop("globex")
     browser = acme.browser(app)
     assert browser.get(pay_link_path(app, globex.tenant, globex.customer_id)).status_code == 404
-    # A token signed for acme naming globex's customer id.
-    assert browser.get(pay_link_path(app, acme.tenant, globex.customer_id)).status_code == 404
+    # A token signed for acme naming globex's customer and invoice ids.
+    from shared.pay_links import token_for
+    from tests.portal.factories import TODAY
+
+    with app.test_request_context():
+        forged = token_for(
+            acme.tenant.id, globex.customer_id, globex.invoice_ids[0], TODAY + timedelta(days=9), 0
+        )
+    assert browser.get(f"/pay/{forged}").status_code == 404
     assert browser.get("/invoices").status_code == 302
 
 

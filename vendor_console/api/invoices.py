@@ -15,6 +15,8 @@ from flask import current_app, g, url_for
 
 from shared import invoices
 from shared.clock import business_today, utcnow
+from shared.customers import customers_by_id
+from shared.customers.models import Customer
 from shared.invoices.models import Invoice as InvoiceModel
 from shared.invoices.models import InvoiceLine, InvoiceStatus
 from shared.invoices.sending import send_invoice
@@ -41,17 +43,22 @@ class _Shown:
         return getattr(self.invoice, name)
 
 
-def _pay_url(invoice: InvoiceModel, today: date, host: str) -> str | None:
+def _pay_url(invoice: InvoiceModel, customer: Customer, today: date, host: str) -> str | None:
     if invoice.status in _NO_LINK:
         return None
-    return pay_url(g.tenant, invoice.customer_id, link_expiry(invoice.due_date, today), host=host)
+    return pay_url(g.tenant, invoice, customer, link_expiry(invoice.due_date, today), host=host)
 
 
 def _dump(rows: Sequence[InvoiceModel]) -> list[dict[str, Any]]:
     today = business_today(g.tenant, utcnow())
     lines = invoices.lines_by_invoice([invoice.id for invoice in rows])
-    host = portal_host(g.tenant, current_app.config["PORTAL_DOMAIN"])  # one lookup per page
-    shown = [_Shown(inv, lines[inv.id], _pay_url(inv, today, host)) for inv in rows]
+    # One query each for the page's lines, customers (their links' generation) and portal host.
+    customers = customers_by_id({invoice.customer_id for invoice in rows})
+    host = portal_host(g.tenant, current_app.config["PORTAL_DOMAIN"])
+    shown = [
+        _Shown(inv, lines[inv.id], _pay_url(inv, customers[inv.customer_id], today, host))
+        for inv in rows
+    ]
     return Invoice(many=True).dump(shown)
 
 
