@@ -126,5 +126,9 @@ class AssistanceForm(FlaskForm):
     message = TextAreaField(_l("How can we help?"), validators=[_required, _at_most(5000)])
 
 
-class ClaimForm(NewPasswordForm):
+class ClaimForm(FlaskForm):
+    """The page the claim link opens: the new account's password (and, if they like, a name)."""
+
     name = StringField(_l("Your name"), validators=[Optional(), _at_most(120)])
+    password = _password(_l("Create a password"))
+    confirm = _confirm(_l("Type the password again"))

@@ -52,7 +52,9 @@ WORDS = {
         "sign_in": "Sign in",
         "password_label": "Password",
         "total_to_pay": "Total to pay",
-        "confirm_banner": "Please confirm your email",
+        "email_me": "Email me the link",
+        "check_email": "Check your email",
+        "not_on_file": "Use the email address Acme Supply Co. sends your invoices to",
         "client_number_error": "looks like a client number",
     },
     "es": {
@@ -80,7 +82,9 @@ WORDS = {
         "sign_in": "Iniciar sesión",
         "password_label": "Contraseña",
         "total_to_pay": "Total a pagar",
-        "confirm_banner": "Confirme su email",
+        "email_me": "Enviarme el enlace",
+        "check_email": "Revise su email",
+        "not_on_file": "Use la dirección de correo a la que Acme Supply Co. le envía sus facturas",
         "client_number_error": "parece un número de cliente",
     },
 }
@@ -111,6 +115,7 @@ def portal(live_server) -> Portal:
         customer = create_customer(
             name="Harbor View Dental LLC",
             email="ap@harbor.test",
+            cc_emails="pat@harbor.test",
             kind=CustomerKind.BUSINESS,
         )
         today = date.today()
@@ -190,6 +195,29 @@ def test_guest_lookup_opens_the_invoices(portal, page, language):
     screenshot(page, f"portal-invoices-{language}")
 
 
+def ask_for_claim_link(page, w, email: str, kind: str | None = None) -> None:
+    page.get_by_label(w["email"]).fill(email)
+    if kind:
+        page.get_by_label(w[kind]).check()
+    page.get_by_role("button", name=w["email_me"]).click()
+
+
+def follow_claim_link(page, portal: Portal, w, email: str, password: str = PASSWORD) -> None:
+    page.goto(last_link(portal, email, "payer_claim"))
+    page.get_by_label(w["password"], exact=True).fill(password)
+    page.get_by_label(w["again"]).fill(password)
+    page.get_by_role("button", name=w["sign_up"]).click()
+
+
+def portal_users(portal: Portal) -> list[str]:
+    from shared.portal_accounts.models import PortalUser
+
+    with portal.server.app.app_context(), tenant_scope(portal.tenant_id):
+        emails = list(db.session.scalars(select(PortalUser.email).order_by(PortalUser.id)))
+        db.session.remove()
+    return emails
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_email_link_opens_the_invoices_and_sign_up_personal(portal, page, language):
     w = WORDS[language]
@@ -198,26 +226,27 @@ def test_the_email_link_opens_the_invoices_and_sign_up_personal(portal, page, la
     expect(page.locator(".outstanding .amount")).to_have_text("$82,350.57")
     expect(page.get_by_role("link", name="400001")).to_be_visible()
     page.get_by_role("link", name=w["sign_up"], exact=True).click()
-    expect(page.get_by_label(w["email"])).to_have_value("ap@harbor.test")
+    expect(page.get_by_label(w["email"])).to_have_value("")  # the addresses on file are masked
     assert_accessible(page, "sign-up")
-    # Mismatched passwords: a clear message in the page's language, the email kept.
-    page.get_by_label(w["email"]).fill("pat@harbor.test")
+    # An address that is not on file: a clear message in the page's language, the email kept.
+    ask_for_claim_link(page, w, "pat@elsewhere.test", "personal")
+    expect(page.locator("#email-error")).to_contain_text(w["not_on_file"])
+    expect(page.get_by_label(w["email"])).to_have_value("pat@elsewhere.test")
+    screenshot(page, f"portal-sign-up-error-{language}")
+    ask_for_claim_link(page, w, "pat@harbor.test", "personal")
+    expect(page.get_by_role("heading", level=1)).to_have_text(w["check_email"])
+    assert portal_users(portal) == []  # nothing until the link is followed
+    page.goto(last_link(portal, "pat@harbor.test", "payer_claim"))
+    assert_accessible(page, "claim")
     page.get_by_label(w["password"], exact=True).fill(PASSWORD)
     page.get_by_label(w["again"]).fill("something-else-99")
-    page.get_by_label(w["personal"]).check()
     page.get_by_role("button", name=w["sign_up"]).click()
     expect(page.locator("#confirm-error")).to_be_visible()
-    expect(page.get_by_label(w["email"])).to_have_value("pat@harbor.test")
-    screenshot(page, f"portal-sign-up-error-{language}")
     page.get_by_label(w["password"], exact=True).fill(PASSWORD)
     page.get_by_label(w["again"]).fill(PASSWORD)
-    page.get_by_label(w["personal"]).check()
     page.get_by_role("button", name=w["sign_up"]).click()
-    expect(page.locator(".notice")).to_contain_text(w["confirm_banner"])
     expect(page.locator(".outstanding .amount")).to_have_text("$82,350.57")
     screenshot(page, f"portal-home-after-sign-up-{language}")
-    page.goto(last_link(portal, "pat@harbor.test", "payer_confirm_email"))
-    expect(page.locator(".notice")).to_have_count(0)
     page.get_by_role("button", name=w["sign_out"]).click()
     page.get_by_role("link", name=w["sign_in"]).first.click()
     page.get_by_label(w["email"]).fill("pat@harbor.test")
@@ -232,12 +261,8 @@ def test_business_sign_up_then_a_colleague_sees_the_same_invoices(portal, browse
     page.goto(portal.pay_link)
     choose_language(page, language)
     page.get_by_role("link", name=w["sign_up"], exact=True).click()
-    page.get_by_label(w["email"]).fill("pat@harbor.test")
-    page.get_by_label(w["password"], exact=True).fill(PASSWORD)
-    page.get_by_label(w["again"]).fill(PASSWORD)
-    page.get_by_label(w["business"]).check()
-    page.get_by_role("button", name=w["sign_up"]).click()
-    page.goto(last_link(portal, "pat@harbor.test", "payer_confirm_email"))
+    ask_for_claim_link(page, w, "pat@harbor.test", "business")
+    follow_claim_link(page, portal, w, "pat@harbor.test")
     page.get_by_role("link", name=w["colleagues"]).click()
     page.get_by_label(w["colleague_email"]).fill("casey@harbor.test")
     page.get_by_label(w["role"]).select_option("viewer")
@@ -337,3 +362,76 @@ def test_the_console_support_inbox_and_faq_editor(portal, page):
     screenshot(page, "console-faq-editor")
     page.goto(portal.url("/faq?lang=en"))
     expect(page.get_by_role("heading", name="Do you accept checks?")).to_be_visible()
+
+
+@pytest.mark.parametrize("entry", ["lookup", "pay link"])
+def test_only_the_customer_can_claim_its_account(portal, browser, entry):
+    """Issue 7's acceptance: a guest who found the invoice (by number and total, or holding the pay
+    link) cannot make the account with an address not on file, nor with one on file without
+    following the link sent there; an invited colleague joins; the real customer can always claim."""
+    w = WORDS["en"]
+
+    def guest():
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        if entry == "lookup":
+            page.goto(portal.url())
+            page.get_by_label(w["number"]).fill("400001")
+            page.get_by_label(w["total"]).fill("45,441.76")
+            page.get_by_role("button", name=w["find"]).click()
+        else:
+            page.goto(portal.pay_link)
+        expect(page.locator(".outstanding .amount")).to_have_text("$82,350.57")
+        return context, page
+
+    thief_context, thief = guest()
+    thief.get_by_role("link", name=w["sign_up"], exact=True).click()
+    ask_for_claim_link(thief, w, "thief@evil.test", "business")
+    expect(thief.locator("#email-error")).to_contain_text(w["not_on_file"])
+    # The billing address on file: the link goes there, not to the guest; nothing is made yet.
+    ask_for_claim_link(thief, w, "ap@harbor.test", "business")
+    expect(thief.get_by_role("heading", level=1)).to_have_text(w["check_email"])
+    expect(thief.locator("main")).to_contain_text("a\u2022\u2022\u2022@harbor.test")
+    assert portal_users(portal) == []
+    thief.goto(portal.url("/sign-in"))
+    thief.get_by_label(w["email"]).fill("ap@harbor.test")
+    thief.get_by_label(w["password_label"]).fill(PASSWORD)
+    thief.get_by_role("button", name=w["sign_in"]).click()
+    expect(thief.locator("#password-error")).to_be_visible()
+
+    # The real customer reads its billing mail and follows the link.
+    owner_context, owner = guest()
+    follow_claim_link(owner, portal, w, "ap@harbor.test")
+    expect(owner.locator(".outstanding .amount")).to_have_text("$82,350.57")
+    assert portal_users(portal) == ["ap@harbor.test"]
+    # The guest tries again now that the account exists: still only by the billing address.
+    thief.goto(portal.url("/sign-up"))
+    expect(thief.get_by_role("heading", level=1)).to_contain_text("as an admin")
+    ask_for_claim_link(thief, w, "thief@evil.test")
+    expect(thief.locator("#email-error")).to_contain_text(w["not_on_file"])
+    thief_context.close()
+
+    # An invited colleague joins.
+    owner.get_by_role("link", name=w["colleagues"]).click()
+    owner.get_by_label(w["colleague_email"]).fill("casey@harbor.test")
+    owner.get_by_label(w["role"]).select_option("payer")
+    owner.get_by_role("button", name=w["send"]).click()
+    casey_context = browser.new_context(locale="en-US")
+    casey = casey_context.new_page()
+    casey.goto(last_link(portal, "casey@harbor.test", "payer_invitation"))
+    casey.get_by_label(w["name"]).fill("Casey Clerk")
+    casey.get_by_label(w["new_password"], exact=True).fill("casey-password-1")
+    casey.get_by_label(w["new_again"]).fill("casey-password-1")
+    casey.get_by_role("button", name=w["join"]).click()
+    expect(casey.locator(".outstanding .amount")).to_have_text("$82,350.57")
+    casey_context.close()
+
+    # The customer's other billing address can always claim the account too, as an admin.
+    pat_context, pat = guest()
+    pat.get_by_role("link", name="Do you receive our invoices? Join as an admin").click()
+    ask_for_claim_link(pat, w, "pat@harbor.test")
+    follow_claim_link(pat, portal, w, "pat@harbor.test")
+    expect(pat.get_by_role("link", name=w["colleagues"])).to_be_visible()  # an admin
+    assert portal_users(portal) == ["ap@harbor.test", "casey@harbor.test", "pat@harbor.test"]
+    pat_context.close()
+    owner_context.close()
