@@ -6,38 +6,29 @@ the caller (a view, the CLI, a test) commits once.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from shared.accounts import sessions
+from shared.accounts import credentials, sessions
+from shared.accounts.credentials import ResetLinks
 from shared.accounts.sessions import SessionKind
 from shared.clock import DEFAULT_TIME_ZONE, utcnow
 from shared.errors import InputError
 from shared.extensions import db
 from shared.mail import send_email
 from shared.mailbox import normalize_email
-from shared.passwords import hash_password, password_problem, verify_password
+from shared.passwords import hash_password, verify_password
 from shared.tenancy import enter_tenant, scoped_get, tenant_scope
-from shared.tokens import password_fingerprint, token_hash
 from tenants.models import StaffInvitation, StaffRole, StaffUser, Tenant, TenantStatus
 from tenants.routing import console_url
 from tenants.slugs import normalize_slug, slug_problem
 from tenants.time_zone import checked_time_zone
 
-RESET_MAX_AGE = timedelta(hours=1)
-INVITATION_LIFETIME = timedelta(days=7)
-
-
-def _check_password(password: str, field: str = "password") -> None:
-    problem = password_problem(password)
-    if problem:
-        raise InputError(field, problem)
+RESET_LINKS = ResetLinks("staff-password-reset", credentials.RESET_MAX_AGE)
 
 
 def _new_staff(email: str, password: str, role: StaffRole, name: str, language: str) -> StaffUser:
@@ -70,7 +61,7 @@ def sign_up_vendor(
     if problem:
         raise InputError("slug", problem)
     email = normalize_email(owner_email, "owner_email")
-    _check_password(owner_password, "owner_password")
+    credentials.check_new_password(owner_password, "owner_password")
     time_zone = checked_time_zone(time_zone)
     tenant = Tenant(slug=slug, name=business_name, default_language=language, time_zone=time_zone)
     db.session.add(tenant)
@@ -152,20 +143,10 @@ def end_session(sign_in_id: str | None) -> None:
 def change_password(user: StaffUser, new_password: str) -> None:
     """Set a new password and end every session of this user (the browser that changed it starts
     a new one)."""
-    _check_password(new_password)
-    user.password_hash = hash_password(new_password)
-    sessions.end_all(SessionKind.STAFF, user.id)
+    credentials.set_password(user, SessionKind.STAFF, new_password)
 
 
 # --- password reset ---------------------------------------------------------------------------
-
-
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="staff-password-reset")
-
-
-def _hash_fingerprint(user: StaffUser) -> str:
-    return password_fingerprint(user.password_hash)
 
 
 def request_password_reset(email: str, language: str) -> None:
@@ -179,7 +160,7 @@ def request_password_reset(email: str, language: str) -> None:
     ).all()
     for user in users:
         with tenant_scope(user.tenant_id):
-            token = _reset_serializer().dumps({"u": user.id, "h": _hash_fingerprint(user)})
+            token = RESET_LINKS.make_for(user)
             tenant = db.session.scalars(select(Tenant).where(Tenant.id == user.tenant_id)).one()
             send_email(
                 user.email,
@@ -187,23 +168,19 @@ def request_password_reset(email: str, language: str) -> None:
                 user.language or language,
                 tenant=tenant,
                 reset_link=console_url(current_app, "console.reset_password", token=token),
-                minutes=int(RESET_MAX_AGE.total_seconds() // 60),
+                minutes=int(RESET_LINKS.max_age.total_seconds() // 60),
             )
 
 
 def user_for_reset_token(token: str) -> StaffUser | None:
-    try:
-        data = _reset_serializer().loads(token, max_age=int(RESET_MAX_AGE.total_seconds()))
-    except (SignatureExpired, BadSignature):
+    found = RESET_LINKS.user_id(token)
+    if found is None:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
-        return None
+    user_id, data = found
     user = db.session.scalars(
-        select(StaffUser).where(StaffUser.id == data["u"]).execution_options(all_tenants=True)
+        select(StaffUser).where(StaffUser.id == user_id).execution_options(all_tenants=True)
     ).one_or_none()
-    if user is None or not secrets.compare_digest(_hash_fingerprint(user), str(data.get("h"))):
-        return None
-    return user
+    return user if RESET_LINKS.still_valid(user, data) else None
 
 
 def reset_password(token: str, new_password: str) -> StaffUser:
@@ -233,14 +210,14 @@ def invite_staff(tenant: Tenant, actor: StaffUser, email: str, role: StaffRole) 
     )
     if exists:
         raise InputError("email", str(_l("This person is already on your team.")))
-    token = secrets.token_urlsafe(32)
+    token, hashed, expires_at = credentials.new_invitation_token(utcnow())
     invitation = StaffInvitation(
         tenant_id=tenant.id,
         email=email,
         role=role,
-        token_hash=token_hash(token),
+        token_hash=hashed,
         invited_by_id=actor.id,
-        expires_at=utcnow() + INVITATION_LIFETIME,
+        expires_at=expires_at,
     )
     db.session.add(invitation)
     db.session.flush()
@@ -252,18 +229,23 @@ def invite_staff(tenant: Tenant, actor: StaffUser, email: str, role: StaffRole) 
         tenant=tenant,
         inviter=actor,
         invitation_link=link,
-        days=INVITATION_LIFETIME.days,
+        days=credentials.INVITATION_LIFETIME.days,
     )
     return Invitation(invitation, link)
 
 
 def open_invitation(token: str) -> StaffInvitation | None:
     """The unused, unexpired invitation this token opens; puts its tenant in scope."""
-    invitation = db.session.scalars(
-        select(StaffInvitation)
-        .where(StaffInvitation.token_hash == token_hash(token or ""))
-        .execution_options(all_tenants=True)
-    ).one_or_none()
+    hashed = credentials.invitation_hash(token)
+    invitation = (
+        db.session.scalars(
+            select(StaffInvitation)
+            .where(StaffInvitation.token_hash == hashed)
+            .execution_options(all_tenants=True)
+        ).one_or_none()
+        if hashed
+        else None
+    )
     if invitation is None or invitation.accepted_at is not None or invitation.expires_at < utcnow():
         return None
     enter_tenant(invitation.tenant_id)
@@ -274,7 +256,7 @@ def accept_invitation(token: str, name: str, password: str, language: str) -> St
     invitation = open_invitation(token)
     if invitation is None:
         raise InputError("token", str(_l("This invitation has expired or was already used.")))
-    _check_password(password)
+    credentials.check_new_password(password)
     exists = db.session.scalar(select(StaffUser.id).where(StaffUser.email == invitation.email))
     if exists:
         raise InputError("token", str(_l("This invitation has expired or was already used.")))

@@ -7,16 +7,15 @@ tenant in scope, take the acting payer as an argument, flush and queue mail, and
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from shared.accounts import sessions
+from shared.accounts import credentials, sessions
+from shared.accounts.credentials import ResetLinks, SignedLinks
 from shared.accounts.sessions import SessionKind
 from shared.clock import utcnow
 from shared.customers.models import Customer, CustomerKind
@@ -25,17 +24,15 @@ from shared.extensions import db
 from shared.i18n import supported
 from shared.mail import send_email
 from shared.mailbox import normalize_email
-from shared.passwords import hash_password, password_problem, verify_password
+from shared.passwords import hash_password, verify_password
 from shared.portal_accounts.models import PortalAccount, PortalInvitation, PortalRole, PortalUser
 from shared.tenancy import current_tenant_id, scoped_get
-from shared.tokens import password_fingerprint, token_hash
 from tenants.hosts import portal_host
 from tenants.models import Tenant
 from tenants.routing import portal_url
 
-VERIFY_MAX_AGE = timedelta(days=3)
-RESET_MAX_AGE = timedelta(hours=1)
-INVITATION_LIFETIME = timedelta(days=7)
+VERIFY_LINKS = SignedLinks("payer-email-confirm", timedelta(days=3))
+RESET_LINKS = ResetLinks("payer-password-reset", credentials.RESET_MAX_AGE)
 MAX_PENDING_INVITATIONS = 50
 
 
@@ -46,12 +43,6 @@ class AccountExists(InputError):
 def _link(tenant: Tenant, endpoint: str, **values: object) -> str:
     host = portal_host(tenant, current_app.config["PORTAL_DOMAIN"])
     return portal_url(current_app, host, endpoint, **values)
-
-
-def _check_password(password: str, field: str = "password") -> None:
-    problem = password_problem(password or "")
-    if problem:
-        raise InputError(field, problem)
 
 
 def _name(raw: str | None) -> str:
@@ -87,7 +78,8 @@ def _new_user(
 
 # --- claiming: the customer's own billing address creates the account ---------------------------
 
-CLAIM_MAX_AGE = timedelta(days=3)
+CLAIM_LINKS = SignedLinks("payer-claim", timedelta(days=3))
+CLAIM_MAX_AGE = CLAIM_LINKS.max_age
 
 
 def mask_address(email: str) -> str:
@@ -120,10 +112,6 @@ def _already_has_account(customer: Customer) -> AccountExists:
             )
         ),
     )
-
-
-def _claim_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="payer-claim")
 
 
 @dataclass(frozen=True)
@@ -182,9 +170,7 @@ def request_claim(
                 )
             ),
         )
-    token = _claim_serializer().dumps(
-        {"t": tenant.id, "c": customer.id, "e": email, "k": kind.value}
-    )
+    token = CLAIM_LINKS.make(t=tenant.id, c=customer.id, e=email, k=kind.value)
     link = _link(tenant, "portal.claim", token=token)
     send_email(
         email,
@@ -201,17 +187,8 @@ def request_claim(
 
 def open_claim(tenant: Tenant, token: str) -> Claim | None:
     """The claim a link stands for, while it can still be completed; None otherwise."""
-    if not token or len(token) > 500:
-        return None
-    try:
-        data = _claim_serializer().loads(token, max_age=int(CLAIM_MAX_AGE.total_seconds()))
-    except (SignatureExpired, BadSignature):
-        return None
-    if (
-        not isinstance(data, dict)
-        or data.get("t") != tenant.id
-        or not isinstance(data.get("c"), int)
-    ):
+    data = CLAIM_LINKS.read(token)
+    if data is None or data.get("t") != tenant.id or not isinstance(data.get("c"), int):
         return None
     customer = scoped_get(Customer, data["c"])
     email, kind = data.get("e"), data.get("k")
@@ -237,7 +214,7 @@ def complete_claim(
     claim = open_claim(tenant, token)
     if claim is None:
         raise InputError("", str(_l("This link has expired or was already used.")))
-    _check_password(password)
+    credentials.check_new_password(password)
     customer = claim.customer
     account = claim.account
     if account is None:
@@ -283,20 +260,16 @@ def _tell_billing_addresses(
 # --- email confirmation -----------------------------------------------------------------------
 
 
-def _verify_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="payer-email-confirm")
-
-
 def send_email_confirmation(tenant: Tenant, user: PortalUser, address: str) -> None:
     """Email `address` a link that confirms it belongs to this user (their email, or a new one)."""
-    token = _verify_serializer().dumps({"t": tenant.id, "u": user.id, "e": address})
+    token = VERIFY_LINKS.make(t=tenant.id, u=user.id, e=address)
     send_email(
         address,
         "payer_confirm_email",
         user.language or tenant.default_language,
         tenant=tenant,
         confirm_link=_link(tenant, "portal.confirm_email", token=token),
-        days=VERIFY_MAX_AGE.days,
+        days=VERIFY_LINKS.max_age.days,
         changing=address != user.email,
     )
 
@@ -304,15 +277,8 @@ def send_email_confirmation(tenant: Tenant, user: PortalUser, address: str) -> N
 def confirm_email(tenant: Tenant, token: str) -> PortalUser:
     """Mark the address in the token confirmed; a pending new address becomes the user's email."""
     invalid = InputError("token", str(_l("This link has expired or is not valid.")))
-    try:
-        data = _verify_serializer().loads(token, max_age=int(VERIFY_MAX_AGE.total_seconds()))
-    except (SignatureExpired, BadSignature):
-        raise invalid from None
-    if (
-        not isinstance(data, dict)
-        or data.get("t") != tenant.id
-        or not isinstance(data.get("u"), int)
-    ):
+    data = VERIFY_LINKS.read(token)
+    if data is None or data.get("t") != tenant.id or not isinstance(data.get("u"), int):
         raise invalid
     user = scoped_get(PortalUser, data["u"])
     address = data.get("e")
@@ -382,10 +348,8 @@ def end_session(sign_in_id: str | None) -> None:
 
 
 def _set_password(user: PortalUser, new_password: str) -> None:
-    _check_password(new_password)
-    user.password_hash = hash_password(new_password)
     # Every session ends, the one changing it too: that browser starts a new one.
-    sessions.end_all(SessionKind.PAYER, user.id)
+    credentials.set_password(user, SessionKind.PAYER, new_password)
 
 
 def change_password(user: PortalUser, current_password: str, new_password: str) -> None:
@@ -397,14 +361,6 @@ def change_password(user: PortalUser, current_password: str, new_password: str) 
 # --- password reset ---------------------------------------------------------------------------
 
 
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="payer-password-reset")
-
-
-def _hash_fingerprint(user: PortalUser) -> str:
-    return password_fingerprint(user.password_hash)
-
-
 def request_password_reset(tenant: Tenant, email: str, language: str) -> None:
     """Email a reset link if this tenant has a payer with this email; silent otherwise."""
     try:
@@ -414,32 +370,23 @@ def request_password_reset(tenant: Tenant, email: str, language: str) -> None:
     user = db.session.scalar(select(PortalUser).where(PortalUser.email == email))
     if user is None:
         return
-    token = _reset_serializer().dumps({"t": tenant.id, "u": user.id, "h": _hash_fingerprint(user)})
+    token = RESET_LINKS.make_for(user, t=tenant.id)
     send_email(
         user.email,
         "payer_password_reset",
         user.language or language,
         tenant=tenant,
         reset_link=_link(tenant, "portal.reset_password", token=token),
-        minutes=int(RESET_MAX_AGE.total_seconds() // 60),
+        minutes=int(RESET_LINKS.max_age.total_seconds() // 60),
     )
 
 
 def user_for_reset_token(tenant: Tenant, token: str) -> PortalUser | None:
-    try:
-        data = _reset_serializer().loads(token, max_age=int(RESET_MAX_AGE.total_seconds()))
-    except (SignatureExpired, BadSignature):
+    found = RESET_LINKS.user_id(token)
+    if found is None or found[1].get("t") != tenant.id:
         return None
-    if (
-        not isinstance(data, dict)
-        or data.get("t") != tenant.id
-        or not isinstance(data.get("u"), int)
-    ):
-        return None
-    user = scoped_get(PortalUser, data["u"])
-    if user is None or not secrets.compare_digest(_hash_fingerprint(user), str(data.get("h"))):
-        return None
-    return user
+    user = scoped_get(PortalUser, found[0])
+    return user if RESET_LINKS.still_valid(user, found[1]) else None
 
 
 def reset_password(tenant: Tenant, token: str, new_password: str) -> PortalUser:
@@ -531,14 +478,14 @@ def invite_colleague(
     )
     if (pending or 0) >= MAX_PENDING_INVITATIONS:
         raise InputError("email", str(_l("Too many open invitations. Cancel some first.")))
-    token = secrets.token_urlsafe(32)
+    token, hashed, expires_at = credentials.new_invitation_token(utcnow())
     invitation = PortalInvitation(
         customer_id=actor.customer_id,
         email=email,
         role=role,
-        token_hash=token_hash(token),
+        token_hash=hashed,
         invited_by_id=actor.id,
-        expires_at=utcnow() + INVITATION_LIFETIME,
+        expires_at=expires_at,
     )
     db.session.add(invitation)
     db.session.flush()
@@ -552,18 +499,17 @@ def invite_colleague(
         customer=customer,
         inviter=actor,
         invitation_link=link,
-        days=INVITATION_LIFETIME.days,
+        days=credentials.INVITATION_LIFETIME.days,
     )
     return Invitation(invitation, link)
 
 
 def find_invitation(token: str) -> PortalInvitation | None:
     """The invitation of the tenant in scope this token opens, used or not."""
-    if not token or len(token) > 100:
+    hashed = credentials.invitation_hash(token)
+    if hashed is None:
         return None
-    return db.session.scalar(
-        select(PortalInvitation).where(PortalInvitation.token_hash == token_hash(token))
-    )
+    return db.session.scalar(select(PortalInvitation).where(PortalInvitation.token_hash == hashed))
 
 
 def invitation_usable(invitation: PortalInvitation | None) -> bool:
@@ -593,7 +539,7 @@ def accept_invitation(
         )
     if account_of(invitation.customer_id) is None:
         raise InputError("", str(_l("This invitation has expired or was already used.")))
-    _check_password(password)
+    credentials.check_new_password(password)
     user = _new_user(
         invitation.customer_id, invitation.email, password, invitation.role, _name(name), language
     )
