@@ -22,6 +22,7 @@ from customer_portal.access import (
     customer_required,
     grant_for_link,
     may_pay,
+    payer_required,
     sign_out,
 )
 from shared.clock import utcnow
@@ -29,7 +30,7 @@ from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.i18n import SESSION_KEY as LANGUAGE_KEY
 from shared.i18n import current_language
-from shared.invoices import lines_of
+from shared.invoices import OPEN_STATUSES, lines_of
 from shared.invoices.for_customer import (
     customer_invoice,
     open_invoices,
@@ -114,16 +115,24 @@ def select():
 
 
 @bp.route("/invoices/paid")
-@customer_required
+@payer_required  # a pay link or a lookup shows what is open to pay, not the customer's history
 def paid():
     page = paid_invoices(g.customer.id, page_number(request.args.get("page")))
     return render_template("portal/paid.html", invoices=page)
 
 
+def _shown_invoice(invoice_id: int) -> Invoice | None:
+    """The customer's invoice for this browser: a guest sees only what is open to pay."""
+    found = customer_invoice(g.customer.id, invoice_id)
+    if found is not None and g.payer is None and found.status not in OPEN_STATUSES:
+        return None
+    return found
+
+
 @bp.route("/invoices/<int:invoice_id>")
 @customer_required
 def invoice(invoice_id: int):
-    found = customer_invoice(g.customer.id, invoice_id)
+    found = _shown_invoice(invoice_id)
     if found is None:
         abort(404)
     return render_template("portal/invoice.html", invoice=found, lines=lines_of(found))
@@ -132,7 +141,7 @@ def invoice(invoice_id: int):
 @bp.route("/invoices/<int:invoice_id>/pdf")
 @customer_required
 def invoice_pdf_download(invoice_id: int):
-    found = customer_invoice(g.customer.id, invoice_id)
+    found = _shown_invoice(invoice_id)
     if found is None or not found.electronic:
         abort(404)  # paper invoices are payable online but have no PDF in the portal
     pdf = invoice_pdf(g.tenant, found, language=current_language())

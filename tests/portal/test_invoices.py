@@ -145,12 +145,35 @@ def test_paid_history(app, make_shop):
         status=InvoiceStatus.PAID,
         paid_cents=997,
     )
-    browser = open_as_guest(app, shop)
+    browser = sign_up(app, shop)
     page = browser.get("/invoices/paid").get_data(as_text=True)
     assert ">400503</a>" in page
     assert "400001" not in page
     assert browser.get(f"/invoices/{paid}").status_code == 200
     assert browser.get(f"/invoices/{paid}/pdf").status_code == 200
+
+
+def test_a_guest_sees_only_what_is_open_to_pay(app, make_shop):
+    """A pay link or a lookup is not the customer's account: no history, no paid invoices."""
+    shop = make_shop()
+    paid = add_invoice(
+        shop.tenant,
+        shop.customer_id,
+        997,
+        number="400503",
+        status=InvoiceStatus.PAID,
+        paid_cents=997,
+    )
+    guest = open_as_guest(app, shop)
+    response = guest.get("/invoices/paid")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+    assert guest.get(f"/invoices/{paid}").status_code == 404
+    assert guest.get(f"/invoices/{paid}/pdf").status_code == 404
+    assert guest.get(f"/invoices/{shop.invoice_ids[0]}").status_code == 200
+    home = guest.get("/").get_data(as_text=True)
+    assert "sign in to see them" in home
+    assert 'href="/invoices/paid"' not in home
 
 
 @pytest.mark.parametrize("status", [InvoiceStatus.DRAFT, InvoiceStatus.VOID])
