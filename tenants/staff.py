@@ -279,5 +279,22 @@ def team(tenant: Tenant) -> tuple[list[StaffUser], list[StaffInvitation]]:
     return list(users), list(pending)
 
 
+def remove_staff(actor: StaffUser, user: StaffUser) -> None:
+    """Take someone off the vendor's team (owners only): their sessions end at once."""
+    if not actor.is_owner:
+        raise PermissionError("only an owner removes staff")
+    if user.id == actor.id:
+        raise InputError("", str(_l("You cannot remove yourself.")))
+    if user.is_owner:
+        owners = db.session.scalar(
+            select(func.count()).select_from(StaffUser).where(StaffUser.role == StaffRole.OWNER)
+        )
+        if (owners or 0) <= 1:
+            raise InputError("", str(_l("The team needs at least one owner.")))
+    sessions.end_all(SessionKind.STAFF, user.id)  # the foreign key would too; say it here
+    db.session.delete(user)
+    db.session.flush()
+
+
 def staff_member(user_id: int) -> StaffUser | None:
     return scoped_get(StaffUser, user_id)

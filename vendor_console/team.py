@@ -33,6 +33,22 @@ def team():
     return render_template("console/team.html", form=form, users=users, pending=pending), status
 
 
+@bp.post("/team/<int:user_id>/remove")
+@login_required
+def remove_member(user_id: int):
+    member = staff.staff_member(user_id) or abort(404)
+    if not current_user.is_owner:
+        abort(403)
+    email = member.email
+    try:
+        staff.remove_staff(current_user, member)
+    except InputError as error:
+        flash(error.message, "error")
+        return redirect(url_for("console.team"))
+    flash(_("%(email)s no longer has access to the console.", email=email), "success")
+    return redirect(url_for("console.team"))
+
+
 @bp.route("/outbox")
 @login_required
 def outbox():

@@ -104,6 +104,48 @@ def test_a_console_password_reset_ends_every_session(app, make_tenant):
     assert console_ok(browser)
 
 
+def test_an_owner_removing_a_staff_member_ends_their_sessions(app, make_tenant):
+    from shared.tenancy import tenant_scope
+    from tenants.models import StaffRole, StaffUser
+    from tenants.staff import _new_staff
+
+    tenant, owner = make_tenant("acme")
+    owner_id, owner_email = owner.id, owner.email
+    with tenant_scope(tenant.id):
+        clerk = _new_staff("clerk@acme.test", PASSWORD, StaffRole.STAFF, "Clerk", "en")
+        db.session.add(clerk)
+        db.session.commit()
+        clerk_id = clerk.id
+    clerk_browser = console_signed_in(app, "clerk@acme.test")
+    copied = copy_of(app, clerk_browser, CONSOLE_HOST)
+    assert console_ok(copied)
+    # Staff cannot remove anyone; the owner cannot remove themself; another vendor's id is 404.
+    assert (
+        submit(clerk_browser, f"/team/{owner_id}/remove", {}, form_path="/team").status_code == 403
+    )
+    owner_browser = console_signed_in(app, owner_email)
+    response = submit(owner_browser, f"/team/{owner_id}/remove", {}, form_path="/team")
+    assert "cannot remove yourself" in owner_browser.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    make_tenant("globex")
+    other = console_signed_in(app, "owner@globex.test")
+    assert submit(other, f"/team/{clerk_id}/remove", {}, form_path="/team").status_code == 404
+    response = submit(owner_browser, f"/team/{clerk_id}/remove", {}, form_path="/team")
+    assert response.status_code == 302
+    assert not console_ok(clerk_browser)
+    assert not console_ok(copied)
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(StaffUser)
+            .where(StaffUser.id == clerk_id)
+            .execution_options(all_tenants=True)
+        )
+        == 0
+    )
+
+
 # --- portal -----------------------------------------------------------------------------------
 
 
