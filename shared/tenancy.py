@@ -81,6 +81,18 @@ def tenant_foreign_key(column: str, table: str, *, ondelete: str) -> ForeignKeyC
     )
 
 
+def same_tenant_key(table: str, column: str, referred: str) -> ForeignKeyConstraint:
+    """For a reference that is set to NULL when its row goes (a single-column `ON DELETE SET NULL`
+    key does that): `(tenant_id, column)` must still name a row of the same tenant. It is checked at
+    the end of the statement (NO ACTION), when the column is already NULL, so the delete goes
+    through on both databases, while a reference to another tenant's row is refused."""
+    return ForeignKeyConstraint(
+        [TENANT_KEY, column],
+        [f"{referred}.{TENANT_KEY}", f"{referred}.id"],
+        name=f"fk_{table}_{column}_same_tenant",
+    )
+
+
 def current_tenant_id(session: Session | None = None) -> int | None:
     return (session or db.session()).info.get(TENANT_KEY)
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from shared.clock import UTCDateTime, utcnow
 from shared.errors import InputError
 from shared.extensions import db
-from shared.tenancy import TenantOwned, scoped_get, tenant_scope
+from shared.tenancy import TenantOwned, same_tenant_key, scoped_get, tenant_scope
 from shared.unit_of_work import separate_unit
 from tenants.models import StaffUser, Tenant, TenantStatus
 
@@ -35,6 +35,7 @@ _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
 
 class ApiKey(TenantOwned, db.Model):
     __tablename__ = "api_keys"
+    __table_args__ = (same_tenant_key("api_keys", "created_by_id", "staff_users"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), comment="What the vendor uses the key for.")

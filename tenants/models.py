@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from shared.accounts.sessions import SessionUser
 from shared.clock import DEFAULT_TIME_ZONE, UTCDateTime, utcnow
 from shared.extensions import db
-from shared.tenancy import TenantOwned, tenant_foreign_key
+from shared.tenancy import TenantOwned, same_tenant_key, tenant_foreign_key
 
 
 class TenantStatus(enum.StrEnum):
@@ -205,6 +205,7 @@ class StaffInvitation(TenantOwned, db.Model):
     __table_args__ = (
         CheckConstraint("accepted_at IS NULL OR accepted_user_id IS NOT NULL", name="accepted_by"),
         tenant_foreign_key("invited_by_id", "staff_users", ondelete="CASCADE"),
+        same_tenant_key("staff_invitations", "accepted_user_id", "staff_users"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

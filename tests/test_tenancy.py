@@ -337,3 +337,40 @@ def test_the_database_refuses_a_reference_to_another_tenants_row(two_tenants):
     with pytest.raises(IntegrityError):
         db.session.execute(line.execution_options(all_tenants=True))
     db.session.rollback()
+
+
+def test_a_nullable_reference_must_name_a_row_of_the_same_tenant(two_tenants):
+    """References set to NULL when their row goes (an API key's maker, an invitation's inviter, a
+    support request's customer) refuse another tenant's row, and still let the row go."""
+    from sqlalchemy import func, select
+
+    from shared.support.models import SupportRequest
+    from tenants.models import StaffRole, StaffUser
+
+    acme, _globex, ids = two_tenants
+    request = insert(SupportRequest).values(
+        tenant_id=acme,
+        name="Pat",
+        email="pat@x.test",
+        message="hello",
+        language="en",
+        customer_id=ids["globex"][0],
+    )
+    with pytest.raises(IntegrityError):
+        db.session.execute(request.execution_options(all_tenants=True))
+    db.session.rollback()
+    # The same tenant's rows are accepted; deleting the staff member who closed it empties the
+    # reference (the single-column key's SET NULL runs before this key is checked).
+    with tenant_scope(acme):
+        db.session.execute(request.values(customer_id=ids["acme"][0]))
+        staff = StaffUser(email="gone@acme.test", password_hash="x", role=StaffRole.STAFF)
+        db.session.add(staff)
+        db.session.flush()
+        db.session.execute(SupportRequest.__table__.update().values(closed_by_id=staff.id))
+        db.session.delete(staff)
+        db.session.flush()
+        row = db.session.scalars(select(SupportRequest)).one()
+        db.session.refresh(row)
+        assert row.closed_by_id is None
+        assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 1
+        db.session.rollback()

@@ -30,7 +30,7 @@ def upgrade():
     sa.Column('created_at', shared.clock.UTCDateTime(), nullable=False),
     sa.Column('last_seen_at', shared.clock.UTCDateTime(), nullable=False),
     sa.Column('expires_at', shared.clock.UTCDateTime(), nullable=False),
-    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False, comment='The vendor business this row belongs to.'),
     sa.CheckConstraint('(staff_user_id IS NULL) <> (portal_user_id IS NULL)', name=op.f('ck_sign_in_sessions_one_user')),
     sa.ForeignKeyConstraint(['tenant_id', 'portal_user_id'], ['portal_users.tenant_id', 'portal_users.id'], name=op.f('fk_sign_in_sessions_tenant_id_portal_users'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id', 'staff_user_id'], ['staff_users.tenant_id', 'staff_users.id'], name=op.f('fk_sign_in_sessions_tenant_id_staff_users'), ondelete='CASCADE'),

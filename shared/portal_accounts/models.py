@@ -12,7 +12,7 @@ from shared.accounts.sessions import SessionUser
 from shared.clock import UTCDateTime, utcnow
 from shared.customers.models import CustomerKind
 from shared.extensions import db
-from shared.tenancy import TenantOwned, tenant_foreign_key
+from shared.tenancy import TenantOwned, same_tenant_key, tenant_foreign_key
 
 
 class PortalRole(enum.StrEnum):
@@ -106,6 +106,8 @@ class PortalInvitation(TenantOwned, db.Model):
     __table_args__ = (
         Index("ix_portal_invitations_tenant_id_customer_id", "tenant_id", "customer_id"),
         tenant_foreign_key("customer_id", "customers", ondelete="CASCADE"),
+        same_tenant_key("portal_invitations", "invited_by_id", "portal_users"),
+        same_tenant_key("portal_invitations", "accepted_user_id", "portal_users"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import UTCDateTime, utcnow
 from shared.extensions import db
-from shared.tenancy import TenantOwned, tenant_foreign_key
+from shared.tenancy import TenantOwned, same_tenant_key, tenant_foreign_key
 
 
 class SupportStatus(enum.StrEnum):
@@ -25,6 +25,9 @@ class SupportRequest(TenantOwned, db.Model):
         Index(
             "ix_support_requests_tenant_id_status_created_at", "tenant_id", "status", "created_at"
         ),
+        same_tenant_key("support_requests", "customer_id", "customers"),
+        same_tenant_key("support_requests", "portal_user_id", "portal_users"),
+        same_tenant_key("support_requests", "closed_by_id", "staff_users"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,7 +72,10 @@ class SupportReply(TenantOwned, db.Model):
     """A reply a staff member emailed to the person who asked."""
 
     __tablename__ = "support_replies"
-    __table_args__ = (tenant_foreign_key("request_id", "support_requests", ondelete="CASCADE"),)
+    __table_args__ = (
+        tenant_foreign_key("request_id", "support_requests", ondelete="CASCADE"),
+        same_tenant_key("support_replies", "staff_user_id", "staff_users"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(index=True)
