@@ -348,3 +348,11 @@ def test_error_pages_keep_the_portal_shell(app, make_shop):
         assert "This page does not exist." in body
         assert 'href="/help"' in body
         assert "Acme Supply Co." in body
+
+
+@pytest.mark.parametrize("path", ["/", "/invoices", "/faq", "/help", "/sign-in"])
+def test_every_portal_page_carries_the_vendors_branding(app, make_shop, path):
+    """The selection page used to replace the head block and lose the brand stylesheet."""
+    shop = make_shop()
+    page = open_as_guest(app, shop).get(path).get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/brand.css' in page, path
