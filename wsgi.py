@@ -30,9 +30,11 @@ from migrations.render import render_item
 from shared import unit_of_work
 from shared.accounts import sessions
 from shared.accounts.sessions import SessionKind
-from shared.clock import local_time, utcnow
+from shared.clock import business_today, local_time, utcnow
 from shared.extensions import babel, csrf, db, limiter, login_manager, migrate
 from shared.i18n import LANGUAGES, SESSION_KEY, select_locale, supported
+from shared.invoices.models import Invoice
+from shared.invoices.status import shown_status
 from shared.money import format_money
 from shared.passwords import use_cheap_hashing
 from shared.tenancy import enter_tenant
@@ -292,6 +294,7 @@ def register_templates(app: SidedFlask) -> None:
     app.jinja_env.globals["logo_url"] = logo_url  # absolute, on the tenant's portal host (emails)
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["vendor_time"] = vendor_time
+    app.jinja_env.filters["shown_status"] = shown_status_today
     app.jinja_env.filters["datelong"] = lambda value: format_date(value, "long")
     app.jinja_env.filters["datemedium"] = lambda value: format_date(value, "medium")
     app.jinja_env.filters["quantity"] = lambda milli: format_decimal(Decimal(milli) / 1000)
@@ -320,6 +323,16 @@ def vendor_time(value: datetime | None) -> str:
     day = babel_format_date(local.date(), "medium", locale=locale)
     clock = babel_format_time(local.timetz(), "short", locale=locale)
     return f"{pattern.format(clock, day)} {local.tzname()}"
+
+
+def shown_status_today(invoice: Invoice) -> str:
+    """The invoice's shown status on the vendor's today (Overdue when it is), once a request."""
+    tenant = g.get("tenant")
+    if tenant is None:
+        return invoice.status.value  # no vendor, no business day: the stored status
+    if "business_today" not in g:
+        g.business_today = business_today(tenant, utcnow())
+    return shown_status(invoice, g.business_today).value
 
 
 def register_commands(app: SidedFlask) -> None:

@@ -25,7 +25,8 @@ def source_messages() -> set[str]:
         for _file, _line, message, _comments, _context in extract_from_dir(
             PROJECT_ROOT / directory, method_map, options_map, keywords=keywords
         ):
-            found.add(message if isinstance(message, str) else message[0])
+            msgid = message if isinstance(message, str) else message[0]
+            found.add((_context, msgid) if _context else msgid)
     return found
 
 
@@ -34,12 +35,16 @@ def untranslated(po_path: Path, wanted: set[str]) -> list[str]:
     with open(po_path, "rb") as fh:
         catalogue = read_po(fh)
     missing = []
-    for msgid in sorted(wanted):
-        entry = catalogue.get(msgid)
+    # A message with a context (pgettext) is a (context, msgid) pair, translated apart.
+    for wanted_message in sorted(wanted, key=lambda m: m if isinstance(m, str) else m[1]):
+        context, msgid = (
+            wanted_message if isinstance(wanted_message, tuple) else (None, wanted_message)
+        )
+        entry = catalogue.get(msgid, context=context)
         if entry is None or not entry.string or entry.fuzzy:
-            missing.append(msgid)
+            missing.append(wanted_message)
         elif isinstance(entry.string, tuple) and not all(entry.string):
-            missing.append(msgid)
+            missing.append(wanted_message)
     return missing
 
 

@@ -356,3 +356,27 @@ def test_every_portal_page_carries_the_vendors_branding(app, make_shop, path):
     shop = make_shop()
     page = open_as_guest(app, shop).get(path).get_data(as_text=True)
     assert '<link rel="stylesheet" href="/brand.css' in page, path
+
+
+def test_the_portal_says_overdue_as_the_console_does(app, make_shop):
+    """One badge on both sides: an invoice past its due date on the vendor's today is Overdue."""
+    shop = make_shop()
+    late = add_invoice(shop.tenant, shop.customer_id, 5000, number="400900", age_days=75)
+    guest = open_as_guest(app, shop)
+    row = guest.get(f"/invoices/{late}").get_data(as_text=True)
+    assert '<span class="badge badge-overdue">Overdue</span>' in row
+    listing = guest.get("/invoices").get_data(as_text=True)
+    assert listing.count("badge-overdue") == 2  # 400001 (40 days old, net 30) and 400900
+    assert '<span class="badge badge-open">Open</span>' in listing  # 400002 is not due yet
+    spanish = guest.get(f"/invoices/{late}?lang=es").get_data(as_text=True)
+    assert '<span class="badge badge-overdue">Vencida</span>' in spanish
+
+
+def test_spanish_status_labels_agree_with_invoice(app, make_shop):
+    shop = make_shop(language="es")
+    paid = add_invoice(
+        shop.tenant, shop.customer_id, 997, status=InvoiceStatus.PAID, paid_cents=997
+    )
+    browser = sign_up(app, shop)
+    page = browser.get(f"/invoices/{paid}?lang=es").get_data(as_text=True)
+    assert '<span class="badge badge-paid">Pagada</span>' in page
