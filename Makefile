@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Every step sees it (`flask demo load` mails links too): the app's default hosts carry this port.
+export PORT
 export FLASK_APP := wsgi
 TRANSLATIONS := shared/translations
 SOURCES := config tenants shared vendor_console customer_portal wsgi.py
@@ -44,7 +46,7 @@ run: demo
 	@echo "    guest lookup:   invoice number 400101, invoice total 18,475.20"
 	@echo "  (Chromium and Firefox resolve *.localhost to this machine; with curl, send a Host header.)"
 	@echo ""
-	PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py "wsgi:create_app()"
+	$(BIN)/gunicorn -c config/gunicorn.conf.py "wsgi:create_app()"
 
 test: install-test
 	$(BIN)/ruff check .

@@ -39,6 +39,33 @@ def _secret_key(app_env: str, env: dict[str, str], instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _port(env: dict[str, str]) -> int:
+    """The port gunicorn binds (`config/gunicorn.conf.py` reads the same variable, same default)."""
+    raw = env.get("PORT") or "8000"
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"PORT must be a number from 1 to 65535, not {raw!r}.")
+    return int(raw)
+
+
+def _workers(env: dict[str, str]) -> int:
+    """gunicorn's worker count, read as `config/gunicorn.conf.py` reads it (default 2)."""
+    raw = env.get("WEB_CONCURRENCY") or "2"
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"WEB_CONCURRENCY must be a whole number of at least 1, not {raw!r}.")
+    return int(raw)
+
+
+def _check_rate_limit_store(storage_uri: str, env: dict[str, str]) -> None:
+    """In memory, each worker counts apart: with N workers a limit lets N times as many through."""
+    workers = _workers(env)
+    if storage_uri.startswith("memory://") and workers > 1:
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY is {workers}: each worker would "
+            "keep its own rate-limit counters. Set RATELIMIT_STORAGE_URI to a shared store "
+            "(redis://host:6379/0), or run one worker (WEB_CONCURRENCY=1)."
+        )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
     """Flask config values from the environment (or from `environ`, for tests)."""
     env = dict(os.environ if environ is None else environ)
@@ -51,15 +78,21 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
         # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     production = app_env == "production"
+    secret_key = _secret_key(app_env, env, instance)
+    port = _port(env)
+    ratelimit_storage = env.get("RATELIMIT_STORAGE_URI", "memory://")
+    if production:
+        _check_rate_limit_store(ratelimit_storage, env)
     return {
         "APP_ENV": app_env,
         "TESTING": app_env == "test",
         "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": _secret_key(app_env, env, instance),
+        "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "CONSOLE_HOST": env.get("CONSOLE_HOST", "localhost:8000").lower(),
-        "PORTAL_DOMAIN": env.get("PORTAL_DOMAIN", "localhost:8000").lower(),
+        # The defaults carry the port gunicorn binds, so `PORT=9000 make run` emails links that open.
+        "CONSOLE_HOST": (env.get("CONSOLE_HOST") or f"localhost:{port}").lower(),
+        "PORTAL_DOMAIN": (env.get("PORTAL_DOMAIN") or f"localhost:{port}").lower(),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "STORAGE_URL": env.get("STORAGE_URL") or f"file://{instance / 'files'}",
         # S3-compatible servers other than AWS (MinIO, a test server); unset for AWS itself.
@@ -67,7 +100,7 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
         "AWS_REGION": env.get("AWS_REGION") or "us-east-1",
         "MAIL_URL": env.get("MAIL_URL", "outbox:"),
         "MAIL_FROM": env.get("MAIL_FROM", "AR Portal <no-reply@localhost>"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "arportal"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # A moving window: no burst of twice the limit across a minute's edge.

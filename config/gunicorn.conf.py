@@ -2,8 +2,10 @@
 
 import os
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# The same defaults as config/__init__.py, which builds the emailed links' port from PORT and refuses
+# in-memory rate limits in production when WEB_CONCURRENCY is above 1.
+bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or "2")
 worker_class = "sync"
 timeout = 30
 graceful_timeout = 20

@@ -58,6 +58,13 @@ def host_name(setting: str) -> str:
     return parse_host(setting).name
 
 
+def on_port_of(hostname: str, setting: str) -> str:
+    """`hostname` on the port a configured host names: the same server answers every portal host,
+    so a custom domain is served on PORTAL_DOMAIN's port (`pay.acme.com:9000` under `make run`)."""
+    port = parse_host(setting).port
+    return f"{hostname}:{port}" if port else hostname
+
+
 def side_of(raw_host: str | None, console_host: str) -> Side:
     """Only the console's own name is the console; everything else is looked up as a portal."""
     try:
@@ -111,7 +118,7 @@ def moved_portal_host(host: Host, portal_domain: str, now: datetime) -> str | No
 
 def portal_host(tenant: Tenant, portal_domain: str) -> str:
     """The tenant's portal address for links in emails: its verified custom domain if it has one
-    (the first verified), else `<slug>.<PORTAL_DOMAIN>` with the configured port."""
+    (the first verified), else `<slug>.<PORTAL_DOMAIN>`; either with PORTAL_DOMAIN's port."""
     custom = db.session.scalar(
         select(TenantDomain.hostname)
         .where(TenantDomain.tenant_id == tenant.id, TenantDomain.verified_at.is_not(None))
@@ -119,4 +126,4 @@ def portal_host(tenant: Tenant, portal_domain: str) -> str:
         .limit(1)
         .execution_options(all_tenants=True)  # filtered by the tenant given, in scope or not
     )
-    return custom or f"{tenant.slug}.{portal_domain}"
+    return on_port_of(custom, portal_domain) if custom else f"{tenant.slug}.{portal_domain}"

@@ -108,8 +108,9 @@ class IsolatedClient(FlaskClient):
         return super().session_transaction(*args, **kwargs)
 
 
-def _environ(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
-    return {
+def _environ(database_url: str, instance: Path, **extra: str | None) -> dict[str, str]:
+    """The test app's environment; an `extra` of None leaves that variable unset (its default)."""
+    env = {
         "APP_ENV": "test",
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(instance),
@@ -118,8 +119,10 @@ def _environ(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
         "PORTAL_DOMAIN": PORTAL_DOMAIN,
         "MAIL_URL": "outbox:",
         "RATELIMIT_STORAGE_URI": os.environ.get("TEST_RATELIMIT_STORAGE_URI", "memory://"),
+        "WEB_CONCURRENCY": "1",  # a test's app is one process, so in-memory limits hold
         **extra,
     }
+    return {name: value for name, value in env.items() if value is not None}
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +153,7 @@ def make_app(databases, tmp_path: Path) -> Iterator[Callable[..., Any]]:
 
     made: list[tuple[Any, str]] = []
 
-    def build(**env: str):
+    def build(**env: str | None):
         url = databases.fresh()
         instance = tmp_path / f"instance-{len(made)}"
         app = create_app(environ=_environ(url, instance, **env))

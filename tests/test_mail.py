@@ -197,3 +197,116 @@ def test_ses_refusal_leaves_the_mail_pending(make_app, moto_server):
         [row] = rows()
         assert row.status is MailStatus.PENDING
         assert "MessageRejected" in row.last_error
+
+
+# --- capability links are not kept once delivered -----------------------------------------------
+
+CAPABILITY_PATHS = ("/pay/", "/confirm-email/", "/invitations/", "/reset-password/")
+_LINK = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def capability_links(text: str) -> list[str]:
+    return [u for u in _LINK.findall(text) if any(p in u for p in CAPABILITY_PATHS)]
+
+
+def test_masking_keeps_where_a_link_pointed_and_drops_its_token():
+    from shared.mail.masking import mask_links, mask_url
+
+    pay = "http://acme.localhost:8000/pay/WzEsMSw3Mzk2MDBd.Xo3mU5dF2v0Y5H8lJ6rYt1mJZk4"
+    assert mask_url(pay) == "http://acme.localhost:8000/pay/…"
+    timed = "https://pay.acme.com/confirm-email/eyJ0IjoxfQ.axAfgw.2_RXWfTuFY5CYXMCgbP0TGoxC3c"
+    assert mask_url(timed) == "https://pay.acme.com/confirm-email/…"
+    invitation = "http://localhost:8000/invitations/GD0jJXAGFrP0M6T8fFad2HuGXA7rQAqHBzcgFI8jTQE"
+    assert mask_url(invitation) == "http://localhost:8000/invitations/…"
+    assert mask_url("http://x.test/a?token=0123456789abcdef0123&next=/b") == (
+        "http://x.test/a?token=…&next=/b"
+    )
+    for plain in (
+        "http://localhost:8000/",
+        "http://acme.localhost:8000/assistance",
+        "http://localhost:8000/support/12345",
+        "http://localhost:8000/settings/notifications-and-reminders",
+    ):
+        assert mask_url(plain) == plain
+    html = (
+        f'<img src="http://acme.localhost:8000/logo/logo-0123456789abcdef.png">'
+        f'<a href="{pay}">Pay</a> {pay}'
+    )
+    assert mask_links(html) == (
+        '<img src="http://acme.localhost:8000/logo/logo-0123456789abcdef.png">'
+        '<a href="http://acme.localhost:8000/pay/…">Pay</a> http://acme.localhost:8000/pay/…'
+    )
+
+
+def test_delivered_mail_keeps_no_usable_capability_link(make_app, smtp_server):
+    from sqlalchemy import select as select_
+
+    from shared.invoices.models import Invoice
+
+    controller, inbox = smtp_server
+    app = make_app(MAIL_URL=f"smtp://127.0.0.1:{controller.port}")
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["demo", "load"])  # confirmations, invitation
+        assert result.exit_code == 0, result.output
+        console = host_client(app, "localhost:8000")
+        submit(console, "/sign-in", {"email": "owner@acme.test", "password": "demo-password-1"})
+        invoice_id = db.session.scalar(
+            select_(Invoice.id)
+            .where(Invoice.number == "400102")
+            .execution_options(all_tenants=True)
+        )
+        path = f"/invoices/{invoice_id}/send"
+        assert submit(console, path, {}, form_path=f"/invoices/{invoice_id}").status_code == 302
+        fresh = host_client(app, "localhost:8000")
+        submit(fresh, "/forgot-password", {"email": "owner@acme.test"})
+
+        received = "\n".join(inbox.text_of(i) for i in range(len(inbox.messages)))
+        links = capability_links(received)
+        assert {p for p in CAPABILITY_PATHS for u in links if p in u} == set(CAPABILITY_PATHS)
+        db.session.expire_all()
+        stored = rows()
+        assert {r.status for r in stored} == {MailStatus.SENT}
+        kept = "\n".join(r.text_body + r.html_body for r in stored)
+        for link in links:
+            token = link.rsplit("/", 1)[1]
+            assert token not in kept, link
+            assert link.rsplit("/", 1)[0] + "/…" in kept  # where it pointed is still shown
+
+        # What the recipient got still works: the pay link opens the invoices, the reset resets.
+        [pay] = [u for u in links if "/pay/" in u]
+        guest = host_client(app, "acme.localhost:8000")
+        opened = guest.get(pay.removeprefix("http://acme.localhost:8000"), follow_redirects=True)
+        assert "400102" in opened.get_data(as_text=True)
+        [reset] = [u for u in links if "/reset-password/" in u]
+        reset_path = reset.removeprefix("http://localhost:8000")
+        new_password = {"password": "after-delivery-1", "confirm": "after-delivery-1"}
+        assert submit(fresh, reset_path, new_password).status_code == 302
+
+        # The invoice PDF (it prints the pay link) went out, and its stored bytes are gone.
+        [invoice_row] = [r for r in stored if r.template == "invoice"]
+        [attachment] = invoice_row.attachments
+        assert attachment.filename.endswith(".pdf")
+        assert attachment.content == b""
+        [mime] = [m for _to, m in inbox.messages if m.get_content_type() == "multipart/mixed"]
+        pdf = next(p for p in mime.walk() if p.get_content_type() == "application/pdf")
+        assert pdf.get_payload(decode=True).startswith(b"%PDF")
+
+        # The console's outbox shows the masked copy and says why (the reset ended the session).
+        submit(console, "/sign-in", {"email": "owner@acme.test", "password": "after-delivery-1"})
+        detail = console.get(f"/outbox/{invoice_row.id}").get_data(as_text=True)
+        assert "http://acme.localhost:8000/pay/…" in detail
+        assert "masked after delivery" in detail
+
+
+def test_the_outbox_mode_keeps_links_that_open(app, make_tenant):
+    make_tenant("acme")
+    browser = host_client(app, "localhost:8000")
+    submit(browser, "/forgot-password", {"email": "owner@acme.test"})
+    [row] = [r for r in rows() if r.template == "staff_password_reset"]
+    assert row.status is MailStatus.KEPT
+    [link] = capability_links(row.text_body)
+    assert "…" not in link
+    assert link in row.html_body
+    path = link.removeprefix("http://localhost:8000")
+    new_password = {"password": "from-the-outbox-1", "confirm": "from-the-outbox-1"}
+    assert submit(browser, path, new_password).status_code == 302

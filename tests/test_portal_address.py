@@ -260,10 +260,12 @@ def test_a_custom_domain_answers_once_its_txt_record_is_found(app, signed_in_con
     assert "Acme Supply Co." in custom.get("/").get_data(as_text=True)
     assert "Verified" in signed_in_console.get("/settings/address").get_data(as_text=True)
 
-    # Emailed links and the console now use the custom domain.
+    # Emailed links and the console now use the custom domain, on the port portals are served on.
     tenant = tenant_named("acme")
-    assert portal_host(tenant, "localhost:8000") == "pay.acme.com"
-    assert 'href="http://pay.acme.com/"' in signed_in_console.get("/").get_data(as_text=True)
+    assert portal_host(tenant, "localhost:8000") == "pay.acme.com:8000"
+    assert portal_host(tenant, "portal.example") == "pay.acme.com"
+    home = signed_in_console.get("/").get_data(as_text=True)
+    assert 'href="http://pay.acme.com:8000/"' in home
 
 
 def test_removing_a_domain_stops_answering_on_it(app, signed_in_console, fake_dns):

@@ -29,7 +29,7 @@ from shared.money import cents_to_decimal
 from shared.unit_of_work import discard
 from shared.web import show_input_error
 from tenants import addresses, branding, fees, time_zone
-from tenants.hosts import portal_host
+from tenants.hosts import host_name, on_port_of, portal_host
 from tenants.routing import portal_url
 from vendor_console import bp
 from vendor_console.context import actor
@@ -132,8 +132,15 @@ def settings_logo(name: str):
 # --- portal address and custom domains --------------------------------------------------------
 
 
+def _domain_link(hostname: str) -> str:
+    """A custom domain's portal, on the port the portals are served on (none in production)."""
+    domain = current_app.config["PORTAL_DOMAIN"]
+    return portal_url(current_app, on_port_of(hostname, domain), "portal.home")
+
+
 def _render_address(address_form=None, domain_form=None, verify_error: str | None = None):
     now = utcnow()
+    portal_domain = current_app.config["PORTAL_DOMAIN"]
     address_form = address_form or AddressForm(formdata=None)
     domain_form = domain_form or DomainForm(formdata=None)
     failed = address_form.errors or address_form.form_errors or domain_form.errors
@@ -146,7 +153,10 @@ def _render_address(address_form=None, domain_form=None, verify_error: str | Non
         redirects=addresses.active_redirects(now),
         domains=addresses.tenant_domains(),
         txt_record_name=addresses.txt_record_name,
-        slug_host=f"{g.tenant.slug}.{current_app.config['PORTAL_DOMAIN']}",
+        slug_host=f"{g.tenant.slug}.{portal_domain}",
+        # A CNAME names a host, never a port; the port shows in the address the domain answers at.
+        cname_target=f"{g.tenant.slug}.{host_name(portal_domain)}",
+        domain_link=_domain_link,
         portal_link=_portal_link(),
         can_edit=current_user.is_owner,
         redirect_days=addresses.REDIRECT_LIFETIME.days,

@@ -3,6 +3,7 @@ row in the same transaction as the change that caused it, and delivered once tha
 
 The outbox backend (the default) only keeps the rows, readable in the console in development. The
 SMTP backend delivers them right after the commit; a row that fails stays `pending` for a retry.
+Once a row is delivered, its stored copy keeps no usable capability link (see `shared.mail.masking`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from shared.extensions import db
 from shared.i18n import locale_for
 from shared.mail.backends import backend_for
+from shared.mail.masking import mask_links
 from shared.mail.models import MailStatus, OutboxAttachment, OutboxMessage
 from shared.tenancy import tenant_scope
 from shared.unit_of_work import unit_of_work
@@ -88,12 +90,25 @@ def deliver(ids: list[int] | None = None) -> int:
         return 0
     sent = 0
     with Session(db.engine) as session:
-        query = select(OutboxMessage).where(OutboxMessage.status == MailStatus.PENDING)
+        query = select(OutboxMessage.id, OutboxMessage.tenant_id).where(
+            OutboxMessage.status == MailStatus.PENDING
+        )
         if ids is not None:
             query = query.where(OutboxMessage.id.in_(ids))
-        messages = session.scalars(query.execution_options(all_tenants=True)).all()
-        for message in messages:
-            with tenant_scope(message.tenant_id, session), unit_of_work(session):
+        # Ids first, each row loaded inside its tenant's scope: a row loaded before an earlier
+        # message's commit would expire there and could not reload with no tenant in scope.
+        targets = session.execute(
+            query.order_by(OutboxMessage.id).execution_options(all_tenants=True)
+        )
+        for message_id, tenant_id in targets.all():
+            with tenant_scope(tenant_id, session), unit_of_work(session):
+                message = session.scalars(
+                    select(OutboxMessage).where(
+                        OutboxMessage.id == message_id, OutboxMessage.status == MailStatus.PENDING
+                    )
+                ).one_or_none()
+                if message is None:  # delivered meanwhile by another process
+                    continue
                 try:
                     backend.send(message)
                 except Exception as exc:  # noqa: BLE001 - any failure leaves the row for a retry
@@ -102,8 +117,23 @@ def deliver(ids: list[int] | None = None) -> int:
                     current_app.logger.warning("mail %s not delivered: %s", message.id, exc)
                 else:
                     message.mark_sent()
+                    forget_secrets(message)
                     sent += 1
     return sent
+
+
+def forget_secrets(message: OutboxMessage) -> None:
+    """After delivery: the recipient has the links; the stored copy keeps them masked.
+
+    Only delivering backends call this: in `outbox:` mode the stored copy is how mail is read, so
+    its links must still open. Attachments lose their bytes (their name and type stay): an invoice
+    PDF carries the pay link in compressed streams that cannot be masked in place, nothing reads a
+    delivered attachment, and the invoice can render its PDF again.
+    """
+    message.text_body = mask_links(message.text_body)
+    message.html_body = mask_links(message.html_body)
+    for attachment in message.attachments:
+        attachment.content = b""
 
 
 @click.group("mail", help="Email.")
