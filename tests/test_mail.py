@@ -201,7 +201,7 @@ def test_ses_refusal_leaves_the_mail_pending(make_app, moto_server):
 
 # --- capability links are not kept once delivered -----------------------------------------------
 
-CAPABILITY_PATHS = ("/pay/", "/confirm-email/", "/invitations/", "/reset-password/")
+CAPABILITY_PATHS = ("/pay/", "/claim/", "/invitations/", "/reset-password/")
 _LINK = re.compile(r"https?://[^\s\"'<>]+")
 
 
@@ -246,7 +246,7 @@ def test_delivered_mail_keeps_no_usable_capability_link(make_app, smtp_server):
     controller, inbox = smtp_server
     app = make_app(MAIL_URL=f"smtp://127.0.0.1:{controller.port}")
     with app.app_context():
-        result = app.test_cli_runner().invoke(args=["demo", "load"])  # confirmations, invitation
+        result = app.test_cli_runner().invoke(args=["demo", "load"])  # claims, invitation
         assert result.exit_code == 0, result.output
         console = host_client(app, "localhost:8000")
         submit(console, "/sign-in", {"email": "owner@acme.test", "password": "demo-password-1"})
