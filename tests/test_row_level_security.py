@@ -12,8 +12,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.pool import NullPool
 
 import shared.tenancy as tenancy
 from shared.customers import create_customer
@@ -84,6 +85,17 @@ def test_the_app_connects_as_a_role_that_rls_applies_to(app):
     with pytest.raises(ProgrammingError, match="permission denied|must be owner"):
         with db.engine.begin() as connection:
             connection.exec_driver_sql("ALTER TABLE customers DISABLE ROW LEVEL SECURITY")
+
+
+def test_tables_made_by_later_migrations_are_granted_to_the_app(app):
+    """Default privileges (copied with the template, like the grants and policies)."""
+    owner = create_engine(app.config["MIGRATION_DATABASE_URI"], poolclass=NullPool)
+    with owner.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE later_table (id serial PRIMARY KEY, note text)")
+    owner.dispose()
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO later_table (note) VALUES ('x')")
+        assert connection.exec_driver_sql("SELECT count(*) FROM later_table").scalar() == 1
 
 
 def test_every_tenant_table_has_row_level_security(app):
