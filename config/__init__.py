@@ -10,6 +10,8 @@ import os
 import secrets
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
 
@@ -66,6 +68,24 @@ def _check_rate_limit_store(storage_uri: str, env: dict[str, str]) -> None:
         )
 
 
+def _database_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _app_role(env: dict[str, str], database_url: str, migration_url: str) -> str | None:
+    """The role the migrations grant row access to: DATABASE_APP_ROLE, or else the user of
+    DATABASE_URL when the migrations connect as someone else; None grants nothing (one role)."""
+    if "DATABASE_APP_ROLE" in env:
+        return env["DATABASE_APP_ROLE"] or None
+    app_user = make_url(database_url).username
+    if app_user and app_user != make_url(migration_url).username:
+        return app_user
+    return None
+
+
 def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
     """Flask config values from the environment (or from `environ`, for tests)."""
     env = dict(os.environ if environ is None else environ)
@@ -73,10 +93,10 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
     if app_env not in ENVIRONMENTS:
         raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {app_env!r}.")
     instance = _instance_path(env)
-    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'app.sqlite'}"
-    if database_url.startswith("postgresql://"):
-        # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    database_url = _database_url(env.get("DATABASE_URL") or f"sqlite:///{instance / 'app.sqlite'}")
+    # Migrations run as the tables' owner, the application as a role that only reads and writes
+    # rows, so that row-level security applies to it (README, "Two walls").
+    migration_url = _database_url(env.get("MIGRATION_DATABASE_URL") or database_url)
     production = app_env == "production"
     secret_key = _secret_key(app_env, env, instance)
     port = _port(env)
@@ -93,6 +113,8 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
         # The defaults carry the port gunicorn binds, so `PORT=9000 make run` emails links that open.
         "CONSOLE_HOST": (env.get("CONSOLE_HOST") or f"localhost:{port}").lower(),
         "PORTAL_DOMAIN": (env.get("PORTAL_DOMAIN") or f"localhost:{port}").lower(),
+        "MIGRATION_DATABASE_URI": migration_url,
+        "DATABASE_APP_ROLE": _app_role(env, database_url, migration_url),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "STORAGE_URL": env.get("STORAGE_URL") or f"file://{instance / 'files'}",
         # S3-compatible servers other than AWS (MinIO, a test server); unset for AWS itself.

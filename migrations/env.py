@@ -3,6 +3,9 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -15,8 +18,20 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
+_migration_engine = None
+
+
 def get_engine():
-    return current_app.extensions["migrate"].db.engine
+    """The application's engine, or one on MIGRATION_DATABASE_URL: the schema is changed by the
+    tables' owner, while the application connects as a role that only reads and writes rows."""
+    global _migration_engine
+    app_engine = current_app.extensions["migrate"].db.engine
+    url = current_app.config.get("MIGRATION_DATABASE_URI")
+    if not url or make_url(url) == app_engine.url:
+        return app_engine
+    if _migration_engine is None:
+        _migration_engine = create_engine(url, poolclass=NullPool)
+    return _migration_engine
 
 
 def get_engine_url():
@@ -85,11 +100,15 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+    try:
+        with connectable.connect() as connection:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        if connectable is _migration_engine:
+            connectable.dispose()
 
 
 if context.is_offline_mode():

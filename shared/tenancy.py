@@ -18,11 +18,16 @@ tenant in scope, so another tenant's object does not reload; `session.get` runs 
 instead of answering from the identity map; `tenant_scope` refuses to switch tenants. What runs on
 a bare `Connection` (migrations, `exec_driver_sql`) is outside the session: on PostgreSQL
 row-level security is the wall there.
+
+On PostgreSQL the database holds the line too (migrations/rls.py): every tenant table has a
+row-level security policy, and the application connects as a role that does not own the tables.
+The end of this module tells the database, per transaction, which tenant the session serves.
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -30,6 +35,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnClause,
+    Connection,
+    Engine,
     ForeignKey,
     ForeignKeyConstraint,
     Table,
@@ -47,7 +54,12 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import (
+    BindParameter,
+    ReleaseSavepointClause,
+    RollbackToSavepointClause,
+    SavepointClause,
+)
 
 from shared.extensions import db
 
@@ -291,8 +303,9 @@ def _scope_update_or_delete(state: ORMExecuteState, tenant_id: int, bare: set[Ta
         mapper = state.bind_mapper
         (key,) = mapper.primary_key
         ids = {row[key.key] for row in state.parameters}  # type: ignore[union-attr]
-        query = select(key).where(key.in_(ids), mapper.local_table.c.tenant_id == tenant_id)
-        found = set(state.session.scalars(query.execution_options(all_tenants=True)))
+        # Scoped like any query (which row-level security agrees with): another's id is not found.
+        column = getattr(mapper.class_, key.key)
+        found = set(state.session.scalars(select(column).where(column.in_(ids))))
         if found != ids:
             raise TenantScopeError(f"bulk update of rows that are not tenant {tenant_id}'s")
         return  # ids cannot change tenant (refused above), so the check holds for the UPDATE
@@ -367,3 +380,72 @@ def _stamp_and_check_writes(session: Session, _context: object, _instances: obje
             raise TenantScopeError(
                 f"write of {type(obj).__name__} of tenant {obj.tenant_id} while serving {tenant_id}"
             )
+
+
+# --- the database's wall: the tenant named per transaction (PostgreSQL) ------------------------
+#
+# The policies of migrations/rls.py read two settings; they follow the session that holds the
+# connection: `app.tenant_id` is the tenant in scope (it changes when a request enters one, e.g.
+# at staff sign-in) and `app.all_tenants` is 'on' for the statements that said all_tenants=True,
+# and only for them. Both are set transaction-locally (set_config(…, true)), so a connection back
+# in the pool names no tenant, and only when they differ from what this transaction last set: one
+# extra round trip when the tenant or the opt-out changes, none for the statements in between.
+# A hook on the connection covers everything the session runs, flushes and Core statements too.
+
+_SESSION_INFO: weakref.WeakKeyDictionary[Connection, dict[Any, Any]] = weakref.WeakKeyDictionary()
+_SETTINGS = "tenancy_settings"  # key in the DBAPI connection's info: what this transaction set
+_NOTHING_SET = (None, False)  # a new transaction: neither setting holds a value
+_UNKNOWN = (object(), None)  # after a rollback to a savepoint: set again before the next statement
+_SAVEPOINT_CLAUSES = (SavepointClause, RollbackToSavepointClause, ReleaseSavepointClause)
+_SET_CONFIG = (
+    "SELECT set_config('app.tenant_id', %s, true), set_config('app.all_tenants', %s, true)"
+)
+
+
+@event.listens_for(Session, "after_begin")
+def _connection_serves(session: Session, _transaction: object, connection: Connection) -> None:
+    _SESSION_INFO[connection] = session.info
+
+
+@event.listens_for(Engine, "begin")
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_boundary(connection: Connection) -> None:
+    connection.info[_SETTINGS] = _NOTHING_SET
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _savepoint_rolled_back(connection: Connection, _name: object, _context: object) -> None:
+    connection.info[_SETTINGS] = _UNKNOWN  # it undid whatever was set since the savepoint
+
+
+def _set_config(cursor: Any, tenant_id: int | None, all_tenants: bool) -> None:
+    with cursor.connection.cursor() as setter:
+        setter.execute(
+            _SET_CONFIG,
+            ("" if tenant_id is None else str(tenant_id), "on" if all_tenants else "off"),
+        )
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _name_the_tenant(
+    connection: Connection,
+    cursor: Any,
+    _statement: str,
+    _parameters: object,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    if connection.dialect.name != "postgresql" or isinstance(
+        getattr(getattr(context, "compiled", None), "statement", None), _SAVEPOINT_CLAUSES
+    ):
+        # SAVEPOINT statements read no rows; naming the tenant just before ROLLBACK TO SAVEPOINT
+        # would be undone by it.
+        return
+    info = _SESSION_INFO.get(connection)
+    tenant_id = info.get(TENANT_KEY) if info is not None else None
+    options = context.execution_options if context is not None else {}
+    wanted = (tenant_id, bool(options.get("all_tenants", False)))
+    if connection.info.get(_SETTINGS, _UNKNOWN) != wanted:
+        _set_config(cursor, *wanted)
+        connection.info[_SETTINGS] = wanted

@@ -4,7 +4,9 @@ The schema is migrated once per run into a template database; each test gets a c
 copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL). Tests therefore commit for real, as
 requests do, and live-server and concurrency tests need nothing special.
 
-`TEST_DATABASE_URL` (PostgreSQL) selects the server; SQLite is used otherwise.
+`TEST_DATABASE_URL` (PostgreSQL) selects the server; SQLite is used otherwise. On PostgreSQL the
+migrations run as that URL's user (the owner) and the app as `TEST_DATABASE_APP_ROLE`
+(`arportal_app`, made if missing), which row-level security applies to.
 `TEST_RATELIMIT_STORAGE_URI` (e.g. redis://127.0.0.1:6379/15) puts rate limits on a real Redis.
 """
 
@@ -39,29 +41,39 @@ class SqliteDatabases:
         self.root = root
         self.template = root / "template.sqlite"
 
-    def template_url(self) -> str:
-        return f"sqlite:///{self.template}"
+    def template_env(self) -> dict[str, str]:
+        return {"DATABASE_URL": f"sqlite:///{self.template}"}
 
-    def fresh(self) -> str:
+    def fresh(self) -> dict[str, str]:
         path = self.root / f"test-{next(_counter)}.sqlite"
         shutil.copyfile(self.template, path)
-        return f"sqlite:///{path}"
+        return {"DATABASE_URL": f"sqlite:///{path}"}
 
-    def drop(self, url: str) -> None:
-        Path(make_url(url).database).unlink(missing_ok=True)
+    def drop(self, env: dict[str, str]) -> None:
+        Path(make_url(env["DATABASE_URL"]).database).unlink(missing_ok=True)
 
 
 class PostgresDatabases:
+    """Databases on the server of `TEST_DATABASE_URL`, whose user (postgres) owns the tables and
+    runs the migrations; the app connects as `TEST_DATABASE_APP_ROLE` (arportal_app), a role
+    that owns nothing and that row-level security applies to, as in production.
+
+    The role is made here if the server lacks it (roles are the cluster's, databases inherit
+    nothing about them); the copies of the template keep its owners, grants and policies.
+    """
+
     def __init__(self, url: str) -> None:
         import psycopg
 
         self.url = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        self.app_role = os.environ.get("TEST_DATABASE_APP_ROLE", "arportal_app")
         self.base = re.sub(r"\W", "_", self.url.database or "arportal_test")
         self.template_name = f"{self.base}_tmpl_{os.getpid()}"
         self._psycopg = psycopg
         self._admin_dsn = self.url.set(
             drivername="postgresql", database="postgres"
         ).render_as_string(hide_password=False)
+        self._ensure_app_role()
         self._execute(f'DROP DATABASE IF EXISTS "{self.template_name}"')
         self._execute(f'CREATE DATABASE "{self.template_name}"')
 
@@ -69,20 +81,42 @@ class PostgresDatabases:
         with self._psycopg.connect(self._admin_dsn, autocommit=True) as conn:
             conn.execute(sql)
 
-    def _url(self, name: str) -> str:
-        return self.url.set(database=name).render_as_string(hide_password=False)
+    def _ensure_app_role(self) -> None:
+        from psycopg import sql
 
-    def template_url(self) -> str:
-        return self._url(self.template_name)
+        role = sql.Identifier(self.app_role)
+        # Same password as the owner's URL, if it has one; none with trust authentication.
+        password = (
+            sql.SQL(" PASSWORD {}").format(self.url.password) if self.url.password else sql.SQL("")
+        )
+        attributes = sql.SQL("LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+        with self._psycopg.connect(self._admin_dsn, autocommit=True) as conn:
+            try:
+                conn.execute(sql.SQL("CREATE ROLE {} {}{}").format(role, attributes, password))
+            except (self._psycopg.errors.DuplicateObject, self._psycopg.errors.UniqueViolation):
+                pass  # made by an earlier run (or a parallel one); its attributes are set below
+            conn.execute(sql.SQL("ALTER ROLE {} {}{}").format(role, attributes, password))
 
-    def fresh(self) -> str:
+    def _env(self, name: str) -> dict[str, str]:
+        owner = self.url.set(database=name)
+        app = owner.set(username=self.app_role)
+        return {
+            "DATABASE_URL": app.render_as_string(hide_password=False),
+            "MIGRATION_DATABASE_URL": owner.render_as_string(hide_password=False),
+        }
+
+    def template_env(self) -> dict[str, str]:
+        return self._env(self.template_name)
+
+    def fresh(self) -> dict[str, str]:
         name = f"{self.base}_{os.getpid()}_{next(_counter)}"
         self._execute(f'DROP DATABASE IF EXISTS "{name}"')
         self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template_name}"')
-        return self._url(name)
+        return self._env(name)
 
-    def drop(self, url: str) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+    def drop(self, env: dict[str, str]) -> None:
+        name = make_url(env["DATABASE_URL"]).database
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def close(self) -> None:
         self._execute(f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)')
@@ -137,9 +171,10 @@ def databases(
     dbs: SqliteDatabases | PostgresDatabases
     dbs = PostgresDatabases(url) if url else SqliteDatabases(tmp_path_factory.mktemp("db"))
     instance = tmp_path_factory.mktemp("template-instance")
-    app = create_app(environ=_environ(dbs.template_url(), instance))
+    template = dbs.template_env()
+    app = create_app(environ=_environ(template.pop("DATABASE_URL"), instance, **template))
     with app.app_context():
-        upgrade()  # the schema exists only as the migrations make it
+        upgrade()  # the schema exists only as the migrations make it (as the owner, on PostgreSQL)
         db.engine.dispose()
     yield dbs
     if isinstance(dbs, PostgresDatabases):
@@ -151,23 +186,26 @@ def make_app(databases, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Build an app on a fresh copy of the migrated database; keyword arguments are env settings."""
     from wsgi import create_app
 
-    made: list[tuple[Any, str]] = []
+    made: list[tuple[Any, dict[str, str]]] = []
 
     def build(**env: str | None):
-        url = databases.fresh()
+        database = databases.fresh()
+        settings = {**database, **env}
+        if "DATABASE_URL" in env and "MIGRATION_DATABASE_URL" not in env:
+            settings.pop("MIGRATION_DATABASE_URL", None)  # a database of the test's own
         instance = tmp_path / f"instance-{len(made)}"
-        app = create_app(environ=_environ(url, instance, **env))
+        app = create_app(environ=_environ(settings.pop("DATABASE_URL"), instance, **settings))
         app.test_client_class = IsolatedClient
         with app.app_context():
             limiter.reset()  # no counts carried over from an earlier test (Redis keeps them)
-        made.append((app, url))
+        made.append((app, database))
         return app
 
     yield build
-    for app, url in made:
+    for app, database in made:
         with app.app_context():
             db.engine.dispose()
-        databases.drop(url)
+        databases.drop(database)
 
 
 @pytest.fixture

@@ -109,3 +109,25 @@ def test_migrations_go_down_and_up_again(make_app, tmp_path: Path):
         assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
         upgrade()
         assert sorted(sa.inspect(db.engine).get_table_names()) == before
+
+
+def test_migrations_may_connect_as_the_owner_and_grant_the_app_role(tmp_path: Path):
+    base = {"INSTANCE_PATH": str(tmp_path)}
+    alone = load_settings({**base, "DATABASE_URL": "postgresql://app@db/ar"})
+    assert alone["MIGRATION_DATABASE_URI"] == "postgresql+psycopg://app@db/ar"
+    assert alone["DATABASE_APP_ROLE"] is None  # one role: nothing to grant
+    split = load_settings(
+        {
+            **base,
+            "DATABASE_URL": "postgresql://arportal_app@db/ar",
+            "MIGRATION_DATABASE_URL": "postgresql://arportal_owner@db/ar",
+        }
+    )
+    assert split["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://arportal_app@db/ar"
+    assert split["MIGRATION_DATABASE_URI"] == "postgresql+psycopg://arportal_owner@db/ar"
+    assert split["DATABASE_APP_ROLE"] == "arportal_app"
+    named = load_settings(
+        {**base, "DATABASE_URL": "postgresql://x@db/ar", "DATABASE_APP_ROLE": "web"}
+    )
+    assert named["DATABASE_APP_ROLE"] == "web"
+    assert load_settings(base)["DATABASE_APP_ROLE"] is None  # SQLite

@@ -1,7 +1,7 @@
 """sessions kept on the server (sign-out ends them); pay links a vendor can revoke
 
 Revision ID: 0010_sign_in_sessions
-Revises: 0008_time_zone
+Revises: 0009_row_level_security
 Create Date: 2026-12-02 13:30:00.000000
 
 """
@@ -9,11 +9,12 @@ from alembic import op
 import sqlalchemy as sa
 
 import shared.clock
+from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 
 # revision identifiers, used by Alembic.
 revision = '0010_sign_in_sessions'
-down_revision = '0008_time_zone'
+down_revision = '0009_row_level_security'
 branch_labels = None
 depends_on = None
 
@@ -42,6 +43,7 @@ def upgrade():
         batch_op.create_index('ix_sign_in_sessions_tenant_id_portal_user_id', ['tenant_id', 'portal_user_id'], unique=False)
         batch_op.create_index('ix_sign_in_sessions_tenant_id_staff_user_id', ['tenant_id', 'staff_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sign_in_sessions_tenant_id'), ['tenant_id'], unique=False)
+    enable_tenant_rls('sign_in_sessions')
     # Sessions now live in sign_in_sessions: every session made before this is ended.
     with op.batch_alter_table('staff_users', schema=None) as batch_op:
         batch_op.drop_column('session_token')
@@ -61,6 +63,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sign_in_sessions_tenant_id'))
         batch_op.drop_index('ix_sign_in_sessions_tenant_id_staff_user_id')
         batch_op.drop_index('ix_sign_in_sessions_tenant_id_portal_user_id')
+    disable_tenant_rls('sign_in_sessions')
     op.drop_table('sign_in_sessions')
     with op.batch_alter_table('portal_users', schema=None) as batch_op:
         batch_op.drop_constraint('uq_portal_users_tenant_id_id', type_='unique')
