@@ -157,9 +157,7 @@ def test_every_emailed_link_of_the_demo_is_on_port_9000(app_on_9000):
     landed = guest.get(urlsplit(pay_link).path, follow_redirects=True)
     assert landed.status_code == 200
     assert "400102" in landed.get_data(as_text=True)
-    assert link_in(messages("payer_claim")[0], "/claim/").startswith(
-        "http://acme.localhost:9000/"
-    )
+    assert link_in(messages("payer_claim")[0], "/claim/").startswith("http://acme.localhost:9000/")
     assert link_in(messages("payer_invitation")[0], "/invitations/").startswith(
         "http://acme.localhost:9000/"
     )
