@@ -10,8 +10,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from shared.extensions import db
+from shared.mail import send_email
 from shared.mail.models import MailStatus, OutboxMessage
-from tests.conftest import host_client, submit
+from tests.conftest import PASSWORD, host_client, submit
 from tests.test_vendor_accounts import SIGN_UP
 
 
@@ -184,7 +185,7 @@ def test_mail_through_ses_on_a_loopback_server(make_app, moto_server):
     sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
     assert len(sent) == 1
     assert set(sent[0].destinations) == {"hank@globex.test"}  # moto lists the To header too
-    assert sent[0].source == "AR Portal <no-reply@arportal.test>"
+    assert sent[0].source == "Globex Corporation <no-reply@arportal.test>"  # as the vendor
     assert "Globex Corporation" in email.message_from_string(sent[0].raw_data)["Subject"]
 
 
@@ -310,3 +311,37 @@ def test_the_outbox_mode_keeps_links_that_open(app, make_tenant):
     path = link.removeprefix("http://localhost:8000")
     new_password = {"password": "from-the-outbox-1", "confirm": "from-the-outbox-1"}
     assert submit(browser, path, new_password).status_code == 302
+
+
+def test_mail_goes_out_as_the_vendor_with_replies_to_its_support_address(make_app, smtp_server):  # noqa: F811
+    """The white label holds in the inbox: 'Acme Supply Co.' <our address>, Reply-To the vendor."""
+    from types import SimpleNamespace
+
+    ask = SimpleNamespace(name="Pat")  # stands in for the support request the template names
+    controller, inbox = smtp_server
+    app = make_app(
+        MAIL_URL=f"smtp://127.0.0.1:{controller.port}",
+        MAIL_FROM="AR Portal <billing@arportal.example>",
+    )
+    with app.app_context():
+        from tenants.staff import sign_up_vendor
+
+        tenant, _owner = sign_up_vendor(
+            business_name="Acme Supply Co.",
+            slug="acme",
+            owner_email="owner@acme.test",
+            owner_password=PASSWORD,
+        )
+        tenant.support_email = "help@acme.test"
+        send_email("ap@harbor.test", "support_reply", "en", tenant=tenant, body="Hello", ask=ask)
+        db.session.commit()
+        _recipients, received = inbox.messages[-1]
+        assert received["From"] == '"Acme Supply Co." <billing@arportal.example>'
+        assert received["Reply-To"] == "help@acme.test"
+        text = inbox.text_of(len(inbox.messages) - 1)
+        assert "Co.." not in text
+        # Without a support address there is no Reply-To (replies would reach no one).
+        tenant.support_email = ""
+        send_email("ap@harbor.test", "support_reply", "en", tenant=tenant, body="Hi", ask=ask)
+        db.session.commit()
+        assert inbox.messages[-1][1]["Reply-To"] is None

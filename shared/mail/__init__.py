@@ -9,6 +9,7 @@ Once a row is delivered, its stored copy keeps no usable capability link (see `s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
 
 import click
 from flask import current_app, render_template
@@ -35,6 +36,14 @@ class Attachment:
     content: bytes
 
 
+def sender(mail_from: str, vendor_name: str | None) -> str:
+    """Mail goes out as the vendor: its name, our sending address (only ours passes SPF/DKIM)."""
+    _name, address = parseaddr(mail_from)
+    if not vendor_name or not address:
+        return mail_from
+    return formataddr((vendor_name, address))
+
+
 def send_email(
     to: str,
     template: str,
@@ -49,9 +58,11 @@ def send_email(
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
+    tenant = context.get("tenant")
     message = OutboxMessage(
         to_address=to,
-        from_address=current_app.config["MAIL_FROM"],
+        from_address=sender(current_app.config["MAIL_FROM"], getattr(tenant, "name", None)),
+        reply_to=getattr(tenant, "support_email", "") or "",
         subject=" ".join(subject.split()),
         text_body=text,
         html_body=html,

@@ -30,6 +30,8 @@ def as_mime(message: OutboxMessage) -> EmailMessage:
     mime["Subject"] = message.subject
     mime["From"] = message.from_address
     mime["To"] = message.to_address
+    if message.reply_to:
+        mime["Reply-To"] = message.reply_to  # answers reach the vendor, not our no-reply address
     mime["Message-ID"] = make_msgid(domain="arportal")
     mime.set_content(message.text_body)
     mime.add_alternative(message.html_body, subtype="html")

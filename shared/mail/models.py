@@ -25,7 +25,12 @@ class OutboxMessage(TenantOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
-    from_address: Mapped[str] = mapped_column(String(254))
+    from_address: Mapped[str] = mapped_column(
+        String(254), comment="The vendor's name with our sending address (the white label)."
+    )
+    reply_to: Mapped[str] = mapped_column(
+        String(254), default="", server_default="", comment="The vendor's support address, if set."
+    )
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
