@@ -24,8 +24,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from shared.clock import DEFAULT_TIME_ZONE, today_in, utcnow
 from shared.extensions import db, limiter
 
+# The test vendors' today: they keep the default time zone, and their days are what invoices are
+# dated by (the server's own day may already be tomorrow, or still yesterday).
+TODAY = today_in(DEFAULT_TIME_ZONE, utcnow())
 CONSOLE = "localhost:8000"
 PORTAL_DOMAIN = "localhost:8000"
 _counter = itertools.count()
