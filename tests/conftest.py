@@ -225,13 +225,20 @@ def make_tenant(app):
     from shared.tenancy import leave_tenant
     from tenants.staff import sign_up_vendor
 
-    def make(slug: str, name: str | None = None, email: str | None = None, language: str = "en"):
+    def make(
+        slug: str,
+        name: str | None = None,
+        email: str | None = None,
+        language: str = "en",
+        time_zone: str = DEFAULT_TIME_ZONE,
+    ):
         tenant, owner = sign_up_vendor(
             business_name=name or f"{slug.title()} Inc.",
             slug=slug,
             owner_email=email or f"owner@{slug}.test",
             owner_password=PASSWORD,
             language=language,
+            time_zone=time_zone,
         )
         db.session.commit()
         db.session.refresh(owner)  # loaded while its tenant is in scope
