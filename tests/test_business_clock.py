@@ -35,8 +35,8 @@ def frozen():
 def vendor(app, make_tenant, frozen):
     """`vendor("new-york")` → (tenant, a console signed in as its owner), in that city's zone."""
 
-    def make(city: str):
-        tenant, owner = make_tenant(city, time_zone=ZONES[city][0])
+    def make(city: str, language: str = "en"):
+        tenant, owner = make_tenant(city, time_zone=ZONES[city][0], language=language)
         console = host_client(app, "localhost:8000")
         response = submit(console, "/sign-in", {"email": owner.email, "password": PASSWORD})
         assert response.status_code == 302
@@ -117,3 +117,33 @@ def test_times_are_shown_on_the_vendors_clock(vendor, city, shown):
     page = console.get("/settings/time-zone").get_data(as_text=True)
     assert shown in page.replace("\u202f", " ")
     assert ":00 " not in page.split("It is now", 1)[1][:40]  # no seconds
+
+
+@pytest.mark.parametrize(
+    ("city", "language", "shown"),
+    [
+        ("new-york", "en", "Sent</dt><dd>Dec 1, 2026, 10:30 PM EST</dd>"),
+        ("madrid", "en", "Sent</dt><dd>Dec 2, 2026, 4:30 AM CET</dd>"),
+        ("madrid", "es", "Enviado</dt><dd>2 dic 2026, 4:30 a.m. CET</dd>"),
+    ],
+)
+def test_the_invoice_page_shows_when_it_was_sent_on_the_vendors_clock(
+    vendor, city, language, shown
+):
+    from shared.invoices.sending import send_invoice
+
+    tenant, console = vendor(city, language)
+    with tenant_scope(tenant.id):
+        customer = create_customer(name="Harbor View Dental", email="ap@harbor.test")
+        invoice = create_invoice(
+            customer_id=customer.id,
+            issue_date=date(2026, 11, 1),
+            due_date=date(2026, 12, 1),
+            lines=[LineInput("Supplies", Decimal("1"), 10000)],
+        )
+        send_invoice(tenant, invoice, now=utcnow())
+        db.session.commit()
+        invoice_id = invoice.id
+    leave_tenant()
+    page = console.get(f"/invoices/{invoice_id}").get_data(as_text=True)
+    assert shown in re.sub(r"\s", " ", page)  # Babel puts narrow no-break spaces in times

@@ -7,6 +7,7 @@ Parsed, not grepped, so that a comment or this file's own strings do not count, 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,65 @@ def test_the_scan_sees_a_commit(tmp_path):
     path = tmp_path / "probe.py"
     path.write_text("db.session.commit()\nsession.commit ()\n# x.commit()\n", encoding="utf-8")
     assert len(commits(path)) == 2
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+TEMPLATE_ROOTS = ("shared/templates", "vendor_console/templates", "customer_portal/templates")
+# An instant (a column ending in _at, or `now`) printed with anything but the vendor's clock.
+_OUTPUT = re.compile(r"\{\{(.*?)\}\}", re.S)
+_SERVER_FORMAT = re.compile(r"datetimeformat|strftime|\|\s*datemedium|\|\s*datelong")
+
+
+def templates() -> list[Path]:
+    return sorted(
+        path
+        for name in TEMPLATE_ROOTS
+        for path in (ROOT / name).rglob("*")
+        if path.suffix in {".html", ".txt"}
+    )
+
+
+def raw_instants(path: Path) -> list[str]:
+    """Outputs that print an instant bare, through another filter, or with a server-side format.
+
+    An instant used as a test (`if invoice.sent_at`) or as an argument is not printed, so only a
+    name that ends the expression or is followed by a filter counts.
+    """
+    name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+    found = []
+    for output in _OUTPUT.finditer(path.read_text(encoding="utf-8")):
+        expression = output.group(1).strip()
+        printed = False
+        for instant in re.finditer(r"\b(?:\w+_at|now)\b", expression):
+            rest = expression[instant.end() :].lstrip()
+            if rest.startswith("|"):
+                printed |= not re.match(r"\|\s*vendor_time\b", rest)
+            else:
+                printed |= rest == ""
+        if printed or (_SERVER_FORMAT.search(expression) and re.search(r"_at\b|now", expression)):
+            found.append(f"{name}: {{{{ {expression} }}}}")
+    return found
+
+
+def test_every_instant_in_a_template_is_shown_on_the_vendors_clock():
+    found = [line for path in templates() for line in raw_instants(path)]
+    assert found == [], "use |vendor_time: the vendor's zone, its abbreviation, no seconds"
+
+
+@pytest.mark.parametrize(
+    ("template", "flagged"),
+    [
+        ("{{ invoice.sent_at|datetimeformat('medium') }}", True),
+        ("{{ key.created_at }}", True),
+        ("{{ _('until %(d)s', d=r.expires_at|datemedium) }}", True),
+        ("{{ m.created_at.strftime('%Y') }}", True),
+        ("{{ invoice.sent_at|vendor_time if invoice.sent_at else _('Not sent yet') }}", False),
+        ("{{ _('It is now %(time)s.', time=now|vendor_time) }}", False),
+        ("{{ invoice.due_date|datemedium }}", False),  # a calendar day, not an instant
+    ],
+)
+def test_the_template_scan_sees_what_it_must(tmp_path, template, flagged):
+    path = tmp_path / "page.html"
+    path.write_text(template, encoding="utf-8")
+    assert bool(raw_instants(path)) is flagged
