@@ -86,3 +86,30 @@ def test_spanish_labels(console):
     assert "Puede cambiarla más adelante en la configuración." in page
     response = submit(console, "/sign-up", {**SIGN_UP, "time_zone": "Nowhere/Else"})
     assert "Elija una zona horaria de la lista." in response.get_data(as_text=True)
+
+
+# --- changed later, in the settings -------------------------------------------------------------
+
+
+def acme() -> Tenant:
+    db.session.expire_all()
+    return db.session.scalars(select(Tenant).where(Tenant.slug == "acme")).one()
+
+
+def test_the_owner_changes_the_zone_in_the_settings(app, signed_in_console):
+    page = signed_in_console.get("/settings/time-zone").get_data(as_text=True)
+    assert re.search(r'<option selected value="America/New_York"', page)
+    response = submit(signed_in_console, "/settings/time-zone", {"time_zone": "Europe/Madrid"})
+    assert response.status_code == 302
+    assert acme().time_zone == "Europe/Madrid"
+    page = signed_in_console.get("/settings/time-zone").get_data(as_text=True)
+    assert "Time zone saved." in page
+    assert re.search(r"\bCES?T for your business", page)  # "It is now …" on the Madrid clock
+
+
+@pytest.mark.parametrize("value", ["", "Nowhere/Else", "Europe/Madrid\x00", "<b>UTC</b>"])
+def test_a_wrong_zone_in_the_settings_changes_nothing(app, signed_in_console, value):
+    response = submit(signed_in_console, "/settings/time-zone", {"time_zone": value})
+    assert response.status_code == 422
+    assert "Choose a time zone from the list." in response.get_data(as_text=True)
+    assert acme().time_zone == "America/New_York"
