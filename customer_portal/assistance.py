@@ -8,6 +8,7 @@ from customer_portal import bp
 from customer_portal.access import current_payer, portal_customer
 from customer_portal.forms import AssistanceForm
 from shared import support
+from shared.actors import Actor
 from shared.errors import InputError
 from shared.extensions import limiter
 from shared.faq import faq_for
@@ -30,6 +31,7 @@ def assistance():
         try:
             support.submit_request(
                 g.tenant,
+                Actor.payer(payer) if payer is not None else Actor.guest(),
                 name=form.name.data,
                 email=form.email.data,
                 phone=form.phone.data,
@@ -37,7 +39,6 @@ def assistance():
                 message=form.message.data,
                 language=current_language(),
                 customer_id=customer.id if customer else None,
-                portal_user_id=payer.id if payer else None,
             )
         except InputError as error:
             show_input_error(form, error)

@@ -26,8 +26,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from shared.clock import DEFAULT_TIME_ZONE, today_in, utcnow
 from shared.extensions import db, limiter
 
+# The test vendors' today: they keep the default time zone, and their days are what invoices are
+# dated by (the server's own day may already be tomorrow, or still yesterday).
+TODAY = today_in(DEFAULT_TIME_ZONE, utcnow())
 CONSOLE = "localhost:8000"
 PORTAL_DOMAIN = "localhost:8000"
 _counter = itertools.count()
@@ -262,13 +266,20 @@ def make_tenant(app):
     from shared.tenancy import leave_tenant
     from tenants.staff import sign_up_vendor
 
-    def make(slug: str, name: str | None = None, email: str | None = None, language: str = "en"):
+    def make(
+        slug: str,
+        name: str | None = None,
+        email: str | None = None,
+        language: str = "en",
+        time_zone: str = DEFAULT_TIME_ZONE,
+    ):
         tenant, owner = sign_up_vendor(
             business_name=name or f"{slug.title()} Inc.",
             slug=slug,
             owner_email=email or f"owner@{slug}.test",
             owner_password=PASSWORD,
             language=language,
+            time_zone=time_zone,
         )
         db.session.commit()
         db.session.refresh(owner)  # loaded while its tenant is in scope

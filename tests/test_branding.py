@@ -7,7 +7,7 @@ import io
 import re
 import struct
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,7 +25,7 @@ from shared.tenancy import leave_tenant, tenant_scope
 from tenants import branding
 from tenants.branding import LogoUpload, contrast, process_logo, text_color_for
 from tenants.models import StaffRole, StaffUser, Tenant
-from tests.conftest import PASSWORD, csrf_token, host_client, submit
+from tests.conftest import PASSWORD, TODAY, csrf_token, host_client, submit
 from tests.imaging import (
     GIF_JS_POLYGLOT,
     SVG_WITH_SCRIPT,
@@ -567,8 +567,8 @@ def test_the_invoice_email_button_and_pdf_carry_the_brand(app, signed_in_console
         customer = create_customer(name="Harbor View Dental", email="ap@harbor.test")
         invoice = create_invoice(
             customer_id=customer.id,
-            issue_date=date.today(),
-            due_date=date.today() + timedelta(days=30),
+            issue_date=TODAY,
+            due_date=TODAY + timedelta(days=30),
             electronic=True,
             lines=[LineInput("Supplies", Decimal("1"), 10000)],
         )

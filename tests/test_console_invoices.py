@@ -1,7 +1,7 @@
 """Console invoices: drafts, numbers, lines, sending, voiding, PDF, filters, CSV import."""
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,10 +11,8 @@ from shared.extensions import db
 from shared.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from shared.mail.models import OutboxMessage
 from shared.tenancy import leave_tenant, tenant_scope
-from tests.conftest import submit
+from tests.conftest import TODAY, submit
 from tests.test_console_customers import upload
-
-TODAY = date.today()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Sending an invoice: the email, its PDF, and the pay link that opens the portal with no password."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,10 +16,9 @@ from shared.invoices.sending import send_invoice
 from shared.mail.models import OutboxMessage
 from shared.pay_links import token_for
 from shared.tenancy import leave_tenant, tenant_scope
-from tests.conftest import host_client
+from tests.conftest import TODAY, host_client
 from tests.test_mail import free_port, smtp_server  # noqa: F401 - fixture
 
-TODAY = date.today()  # noqa: DTZ011 - the tests date invoices around the machine day
 NOW = utcnow()
 
 

@@ -55,6 +55,7 @@ def sign_up():
                 owner_email=form.owner_email.data,
                 owner_password=form.owner_password.data,
                 language=current_language(),
+                time_zone=form.time_zone.data,
             )
         except InputError as error:
             show_input_error(form, error)

@@ -147,7 +147,7 @@ def import_customers_page():
     result = None
     if form.validate_on_submit():
         try:
-            result = import_customers(form.file.data.read())
+            result = import_customers(form.file.data.read(), actor=actor())
         except CsvError as error:
             show_input_error(form, error)
         else:

@@ -18,7 +18,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
+from shared.clock import DEFAULT_TIME_ZONE
 from shared.passwords import MAX_LENGTH
+from tenants.time_zone import time_zone_choices
 
 _required = DataRequired(message=_l("This field is required."))
 _present = InputRequired(message=_l("This field is required."))
@@ -44,6 +46,12 @@ class SignUpForm(FlaskForm):
             Length(max=MAX_LENGTH, message=_l("Use at most %(max)d characters.")),
         ],
     )
+    # Left out of the post (an old page), the default; any other name is checked by the domain.
+    time_zone = SelectField(_l("Time zone"), default=DEFAULT_TIME_ZONE, validate_choice=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = time_zone_choices()
 
 
 class SignInForm(FlaskForm):

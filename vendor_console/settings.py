@@ -8,6 +8,7 @@ else is a 403, and the pages show them read-only).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from flask import (
     Response,
@@ -53,6 +54,25 @@ def _portal_link(endpoint: str = "portal.home") -> str:
     )
 
 
+def _save(form, change: Callable[[], object], saved: str, endpoint: str) -> Response | None:
+    """Make the change and redirect with `saved`; on a refusal, keep nothing of it (None) and
+    show the error on the form."""
+    try:
+        change()
+    except InputError as error:
+        discard()
+        show_input_error(form, error)
+        return None
+    flash(saved, "success")
+    return redirect(url_for(endpoint))
+
+
+def _settings_page(template: str, form, **values: object):
+    """A settings page, read-only for everyone but the owner; 422 when the form was refused."""
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(template, form=form, can_edit=current_user.is_owner, **values), status
+
+
 # --- branding ---------------------------------------------------------------------------------
 
 
@@ -73,8 +93,9 @@ def settings_branding():
             # Reading one byte past the limit is enough to know the file is too large.
             data = form.logo.data.stream.read(branding.MAX_LOGO_BYTES + 1)
             upload = branding.LogoUpload(form.logo.data.filename or "", data)
-        try:
-            branding.update_branding(
+        done = _save(
+            form,
+            lambda: branding.update_branding(
                 g.tenant,
                 actor(),
                 branding.BrandingInput(
@@ -85,20 +106,13 @@ def settings_branding():
                     logo=upload,
                     remove_logo=form.remove_logo.data,
                 ),
-            )
-        except InputError as error:
-            discard()
-            show_input_error(form, error)
-        else:
-            flash(_("Branding saved. Your portal and emails show it now."), "success")
-            return redirect(url_for("console.settings_branding"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "console/settings_branding.html",
-        form=form,
-        can_edit=current_user.is_owner,
-        portal_link=_portal_link(),
-    ), status
+            ),
+            _("Branding saved. Your portal and emails show it now."),
+            "console.settings_branding",
+        )
+        if done is not None:
+            return done
+    return _settings_page("console/settings_branding.html", form, portal_link=_portal_link())
 
 
 @bp.route("/settings/preview")
@@ -271,8 +285,9 @@ def settings_fees():
         }
     )
     if form.validate_on_submit():
-        try:
-            fees.update_fees(
+        done = _save(
+            form,
+            lambda: fees.update_fees(
                 tenant,
                 actor(),
                 fees.FeesInput(
@@ -282,17 +297,13 @@ def settings_fees():
                     late_fee_percent=form.late_fee_percent.data or "",
                     late_fee_grace_days=form.late_fee_grace_days.data or "",
                 ),
-            )
-        except InputError as error:
-            discard()
-            show_input_error(form, error)
-        else:
-            flash(_("Fee settings saved."), "success")
-            return redirect(url_for("console.settings_fees"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "console/settings_fees.html", form=form, can_edit=current_user.is_owner
-    ), status
+            ),
+            _("Fee settings saved."),
+            "console.settings_fees",
+        )
+        if done is not None:
+            return done
+    return _settings_page("console/settings_fees.html", form)
 
 
 # --- time zone --------------------------------------------------------------------------------
@@ -307,18 +318,12 @@ def settings_time_zone():
     )
     form.time_zone.choices = time_zone.time_zone_choices()
     if form.validate_on_submit():
-        try:
-            time_zone.change_time_zone(g.tenant, actor(), form.time_zone.data)
-        except InputError as error:
-            discard()
-            show_input_error(form, error)
-        else:
-            flash(_("Time zone saved. Due dates and times follow it now."), "success")
-            return redirect(url_for("console.settings_time_zone"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "console/settings_time_zone.html",
-        form=form,
-        can_edit=current_user.is_owner,
-        now=utcnow(),
-    ), status
+        done = _save(
+            form,
+            lambda: time_zone.change_time_zone(g.tenant, actor(), form.time_zone.data),
+            _("Time zone saved. Due dates and times follow it now."),
+            "console.settings_time_zone",
+        )
+        if done is not None:
+            return done
+    return _settings_page("console/settings_time_zone.html", form, now=utcnow())

@@ -5,17 +5,19 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from shared import support
+from shared.clock import utcnow
 from shared.errors import InputError
 from shared.pagination import page_number
 from shared.support.models import SupportStatus
 from shared.web import show_input_error
 from vendor_console import bp
+from vendor_console.context import actor
 
 
 class ReplyForm(FlaskForm):
@@ -65,7 +67,9 @@ def support_request(request_id: int):
     form = ReplyForm()
     if form.validate_on_submit():
         try:
-            support.reply(g.tenant, found, current_user, form.body.data, close=form.close.data)
+            support.reply(
+                g.tenant, found, actor(), form.body.data, close=form.close.data, now=utcnow()
+            )
         except InputError as error:
             show_input_error(form, error, default_field="body")
         else:
@@ -79,7 +83,7 @@ def support_request(request_id: int):
 def close_support_request(request_id: int):
     found = _request_or_404(request_id)
     if FlaskForm().validate_on_submit():
-        support.close_request(found, current_user)
+        support.close_request(found, actor(), now=utcnow())
         flash(_("The request is closed."), "success")
     return redirect(url_for("console.support_request", request_id=found.id))
 
@@ -89,6 +93,6 @@ def close_support_request(request_id: int):
 def reopen_support_request(request_id: int):
     found = _request_or_404(request_id)
     if FlaskForm().validate_on_submit():
-        support.reopen_request(found)
+        support.reopen_request(found, actor())
         flash(_("The request is open again."), "success")
     return redirect(url_for("console.support_request", request_id=found.id))

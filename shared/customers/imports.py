@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.actors import SYSTEM, Actor
 from shared.csv_import import ImportResult, import_all, read_rows
 from shared.customers import create_customer
 
@@ -10,7 +11,7 @@ OPTIONAL = {"client_number", "phone", "language", "type", "more_emails"}
 _COLUMN = {"kind": "type", "cc_emails": "more_emails"}
 
 
-def import_customers(data: bytes) -> ImportResult:
+def import_customers(data: bytes, *, actor: Actor = SYSTEM) -> ImportResult:
     """Create one customer per row of the tenant in scope, or none if any row is wrong."""
     rows = list(read_rows(data, REQUIRED, OPTIONAL))
 
@@ -23,6 +24,7 @@ def import_customers(data: bytes) -> ImportResult:
             language=(row.get("language") or "en").lower(),
             kind=(row.get("type") or "business").lower(),
             cc_emails=row.get("more_emails", ""),
+            actor=actor,
         )
 
     return import_all(rows, apply, lambda field: _COLUMN.get(field, field))

@@ -1,18 +1,20 @@
 """The portal's "Need assistance?" form: requests reach the vendor's console inbox and support address;
 staff close them and reply by email.
 
-Operations act on the tenant in scope, flush and queue mail, and never commit.
+Operations act on the tenant in scope, are told who acts (the payer or guest who asks, the staff
+user who answers) and when, flush and queue mail, and never commit.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from shared.clock import utcnow
+from shared.actors import Actor, ActorKind, record
 from shared.errors import InputError
 from shared.extensions import db
 from shared.i18n import supported
@@ -62,6 +64,7 @@ def _message(raw: str | None, field: str, limit: int) -> str:
 
 def submit_request(
     tenant: Tenant,
+    actor: Actor,
     *,
     name: str,
     email: str,
@@ -70,9 +73,11 @@ def submit_request(
     message: str,
     language: str,
     customer_id: int | None = None,
-    portal_user_id: int | None = None,
 ) -> SupportRequest:
-    """Keep the request in the vendor's inbox and email it to the vendor's support address."""
+    """Keep the request in the vendor's inbox and email it to the vendor's support address.
+
+    A signed-in payer's request is linked to their account; a guest's only to the customer.
+    """
     name = _text(name, "name", 120, True, str(_l("Enter your name.")))
     email = normalize_email(email)
     phone = _text(phone, "phone", 40, False)
@@ -87,10 +92,11 @@ def submit_request(
         message=_message(message, "message", MAX_MESSAGE),
         language=supported(language) or "en",
         customer_id=customer_id,
-        portal_user_id=portal_user_id,
+        portal_user_id=actor.id if actor.kind is ActorKind.PAYER else None,
     )
     db.session.add(request)
     db.session.flush()
+    record(tenant.id, actor, "support.requested", request=request.id)
     address = support_address(tenant)
     if address:
         send_email(
@@ -127,28 +133,37 @@ def replies_to(request: SupportRequest) -> list[SupportReply]:
     )
 
 
-def close_request(request: SupportRequest, staff: StaffUser) -> None:
+def close_request(request: SupportRequest, actor: Actor, *, now: datetime) -> None:
     if request.status is SupportStatus.CLOSED:
         return
     request.status = SupportStatus.CLOSED
-    request.closed_at = utcnow()
-    request.closed_by_id = staff.id
+    request.closed_at = now
+    request.closed_by_id = actor.staff_id
+    record(request.tenant_id, actor, "support.closed", request=request.id)
 
 
-def reopen_request(request: SupportRequest) -> None:
+def reopen_request(request: SupportRequest, actor: Actor) -> None:
     request.status = SupportStatus.OPEN
     request.closed_at = None
     request.closed_by_id = None
+    record(request.tenant_id, actor, "support.reopened", request=request.id)
 
 
 def reply(
-    tenant: Tenant, request: SupportRequest, staff: StaffUser, body: str, *, close: bool
+    tenant: Tenant,
+    request: SupportRequest,
+    actor: Actor,
+    body: str,
+    *,
+    close: bool,
+    now: datetime,
 ) -> SupportReply:
     """Email a reply to the person who asked, in their language, and keep it with the request."""
     body = _message(body, "body", MAX_REPLY)
-    answer = SupportReply(request_id=request.id, staff_user_id=staff.id, body=body)
+    answer = SupportReply(request_id=request.id, staff_user_id=actor.staff_id, body=body)
     db.session.add(answer)
     db.session.flush()
+    record(tenant.id, actor, "support.replied", request=request.id, reply=answer.id)
     send_email(
         request.email,
         "support_reply",
@@ -159,5 +174,5 @@ def reply(
         support_email=getattr(tenant, "support_email", None),
     )
     if close:
-        close_request(request, staff)
+        close_request(request, actor, now=now)
     return answer

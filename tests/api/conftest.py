@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from shared.extensions import db
 from shared.tenancy import tenant_scope
-from tests.conftest import CONSOLE, host_client
-
-TODAY = date.today()
+from tests.conftest import CONSOLE, TODAY, host_client
 
 
 class Api:

@@ -102,7 +102,7 @@ def test_the_document_is_served(app):
     create = document["components"]["schemas"]["InvoiceCreate"]
     assert create["additionalProperties"] is False  # unknown fields are refused
     assert {"draft", "send"} <= set(create["properties"])
-    assert create["required"] == ["customer_id", "due_date", "issue_date", "lines"]
+    assert create["required"] == ["customer_id", "due_date", "lines"]
     assert "`open`" in document["info"]["description"]
     assert "/payments" in document["info"]["description"]
     assert not any(path.startswith("/payments") for path in document["paths"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from shared.clock import utcnow
+from shared.clock import business_today, utcnow
 from shared.customers import create_customer
 from shared.customers.models import CustomerKind
 from shared.extensions import db
@@ -118,7 +118,7 @@ def portal(live_server) -> Portal:
             cc_emails="pat@harbor.test",
             kind=CustomerKind.BUSINESS,
         )
-        today = date.today()
+        today = business_today(tenant, utcnow())
         for age, cents in ((40, 4544176), (5, 3690881)):
             invoice = create_invoice(
                 customer_id=customer.id,

@@ -20,9 +20,8 @@ from shared.mail.models import OutboxMessage
 from shared.pay_links import make_token
 from shared.portal_accounts.models import PortalUser
 from shared.tenancy import leave_tenant, tenant_scope
-from tests.conftest import host_client, submit
+from tests.conftest import TODAY, host_client, submit
 
-TODAY = date.today()
 PAYER_PASSWORD = "payer-password-2026"
 
 

@@ -74,6 +74,7 @@ def _found(invoice_id: int) -> InvoiceModel:
 @key_required
 def create_invoice():
     data = parsing.body(InvoiceCreate())
+    data.setdefault("issue_date", business_today(g.tenant, utcnow()))
     draft, send = data.pop("draft", False), data.pop("send", False)
     lines = [
         invoices.LineInput(

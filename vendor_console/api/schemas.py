@@ -142,7 +142,9 @@ class InvoiceCreate(ApiSchema):
             "description": "Allocated (6 digits starting with 4) when left out.",
         },
     )
-    issue_date = Day(required=True)
+    issue_date = Day(
+        metadata={"description": "The vendor's today, in its time zone, when left out."}
+    )
     due_date = Day(required=True)
     electronic = Flag(
         metadata={"description": "Paper invoices have no PDF in the portal. Default true."}
