@@ -69,4 +69,3 @@ def init_app(app: Flask) -> None:
         # it runs after every other handler, and a failed commit still becomes a 500.
         _finish(db.session(), ok=response.status_code < 400)
         return response
-

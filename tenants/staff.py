@@ -71,9 +71,7 @@ def sign_up_vendor(
     email = normalize_email(owner_email, "owner_email")
     _check_password(owner_password, "owner_password")
     time_zone = checked_time_zone(time_zone)
-    tenant = Tenant(
-        slug=slug, name=business_name, default_language=language, time_zone=time_zone
-    )
+    tenant = Tenant(slug=slug, name=business_name, default_language=language, time_zone=time_zone)
     db.session.add(tenant)
     db.session.flush()
     enter_tenant(tenant.id)

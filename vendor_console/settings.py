@@ -292,7 +292,9 @@ def settings_fees():
 @login_required
 def settings_time_zone():
     _owner_only()
-    form = TimeZoneForm(data=None if request.method == "POST" else {"time_zone": g.tenant.time_zone})
+    form = TimeZoneForm(
+        data=None if request.method == "POST" else {"time_zone": g.tenant.time_zone}
+    )
     form.time_zone.choices = time_zone.time_zone_choices()
     if form.validate_on_submit():
         try:

@@ -39,9 +39,7 @@ def tenant_logo(tenant: Tenant) -> bytes | None:
     return loader() if callable(loader) else None
 
 
-def send_invoice(
-    tenant: Tenant, invoice: Invoice, *, now: datetime, actor: Actor = SYSTEM
-) -> str:
+def send_invoice(tenant: Tenant, invoice: Invoice, *, now: datetime, actor: Actor = SYSTEM) -> str:
     """Email the invoice to its customer (issuing a draft first); returns the pay link sent.
 
     The link's life counts from the vendor's today (`now` in its time zone).
@@ -76,5 +74,7 @@ def send_invoice(
             pay_link=link,
         )
     invoice.sent_at = now
-    record(tenant.id, actor, "invoice.sent", invoice=invoice.id, recipients=len(customer.recipients))
+    record(
+        tenant.id, actor, "invoice.sent", invoice=invoice.id, recipients=len(customer.recipients)
+    )
     return link
