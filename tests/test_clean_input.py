@@ -31,3 +31,41 @@ def test_a_nul_in_a_form_is_refused_not_a_500(app, signed_in_console, acme):
     assert response.status_code == 422
     assert "Remove the NUL character (U+0000) from this text." in response.get_data(as_text=True)
     assert customers_of(acme.id) == []
+
+
+@pytest.fixture
+def invoiced(acme):
+    from datetime import date
+    from decimal import Decimal
+
+    from shared.customers import create_customer
+    from shared.invoices import LineInput, create_invoice
+    from shared.tenancy import leave_tenant
+
+    with tenant_scope(acme.id):
+        customer = create_customer(name="Harbor View Dental", email="ap@harbor.test")
+        create_invoice(
+            customer_id=customer.id,
+            number="AB-100",
+            issue_date=date(2026, 11, 1),
+            due_date=date(2026, 12, 1),
+            lines=[LineInput("Supplies", Decimal(1), 1000)],
+        )
+        db.session.commit()
+    leave_tenant()
+
+
+@pytest.mark.parametrize("typed", ["AB-100", "ab-100", "Ab-1", "harbor VIEW", "HARBOR"])
+def test_invoice_search_ignores_case(app, signed_in_console, invoiced, typed):
+    # SQLite's LIKE ignores ASCII case, PostgreSQL's does not: `ab-100` found nothing there.
+    body = signed_in_console.get(f"/invoices?q={typed}").get_data(as_text=True)
+    assert ">AB-100</a>" in body
+
+
+@pytest.mark.parametrize(
+    "path", ["/invoices?q=a%00b", "/customers?q=a%00b", "/invoices?q=zz%E2%80%AEzz"]
+)
+def test_a_nul_in_a_search_finds_nothing_instead_of_failing(app, signed_in_console, invoiced, path):
+    response = signed_in_console.get(path)
+    assert response.status_code == 200
+    assert ">AB-100</a>" not in response.get_data(as_text=True)
