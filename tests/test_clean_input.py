@@ -4,7 +4,7 @@ text-direction controls, one number grammar, and searches that ignore case on ev
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared.customers.models import Customer
 from shared.extensions import db
@@ -69,3 +69,58 @@ def test_a_nul_in_a_search_finds_nothing_instead_of_failing(app, signed_in_conso
     response = signed_in_console.get(path)
     assert response.status_code == 200
     assert ">AB-100</a>" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("Harbor\x1bView", "Remove the control character U+001B from this text."),
+        ("Harbor\x85View", "Remove the control character U+0085 from this text."),
+        ("Harbor\tView", "Remove the tab characters from this text."),
+        ("Harbor\u202eView", "text-direction control character U+202E: a name cannot hold it."),
+    ],
+)
+def test_a_customer_row_with_a_control_character_is_a_row_error(
+    app, signed_in_console, acme, cell, message
+):
+    from tests.test_console_customers import upload
+
+    content = f"name,email\nGood Co,good@co.test\n{cell},bad@co.test\n".encode()
+    response = upload(signed_in_console, "/customers/import", content)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "<td>3</td><td>name</td>" in body
+    assert message in body
+    assert customers_of(acme.id) == []
+
+
+def test_an_invoice_row_with_a_control_character_is_a_row_error(app, signed_in_console, invoiced):
+    from datetime import date
+
+    from shared.invoices.models import Invoice
+    from tests.test_console_customers import upload
+
+    client_number = db.session.scalar(
+        select(Customer.client_number).execution_options(all_tenants=True)
+    )
+    day = date(2026, 11, 2).isoformat()
+    head = "client_number,issue_date,due_date,description,quantity,unit_price,notes\n"
+    good = f'{client_number},{day},{day},Work,1,10.00,"Thanks,\r\nsee you"\n'
+    bad = f"{client_number},{day},{day},Wo\x07rk,1,10.00,\n"
+    response = upload(signed_in_console, "/invoices/import", (head + good + bad).encode(), "i.csv")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "<td>3</td><td>description</td>" in body
+    assert "Remove the control character U+0007 from this text." in body
+    with tenant_scope(
+        db.session.scalar(select(Customer.tenant_id).execution_options(all_tenants=True))
+    ):
+        assert db.session.scalar(select(func.count()).select_from(Invoice)) == 1  # AB-100 only
+
+    response = upload(signed_in_console, "/invoices/import", (head + good).encode(), "i.csv")
+    assert response.status_code == 302
+    with tenant_scope(
+        db.session.scalar(select(Customer.tenant_id).execution_options(all_tenants=True))
+    ):
+        notes = db.session.scalars(select(Invoice.notes).where(Invoice.number != "AB-100")).one()
+    assert notes == "Thanks,\nsee you"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from shared.csv_import import ImportResult, import_all, read_rows
+from shared.csv_import import ImportResult, clean_row, import_all, read_rows
 from shared.customers import create_customer
 
 REQUIRED = {"name", "email"}
 OPTIONAL = {"client_number", "phone", "language", "type", "more_emails"}
+NAMES = frozenset({"name"})
 _COLUMN = {"kind": "type", "cc_emails": "more_emails"}
 
 
@@ -15,6 +16,7 @@ def import_customers(data: bytes) -> ImportResult:
     rows = list(read_rows(data, REQUIRED, OPTIONAL))
 
     def apply(row: dict[str, str]) -> None:
+        row = clean_row(row, names=NAMES)
         create_customer(
             name=row["name"],
             email=row["email"],

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from shared.actors import SYSTEM, Actor
-from shared.csv_import import ImportResult, import_all, read_rows
+from shared.csv_import import ImportResult, clean_row, import_all, read_rows
 from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.extensions import db
@@ -24,6 +24,7 @@ from shared.money import AmountError, parse_amount
 
 REQUIRED = {"client_number", "issue_date", "due_date", "description", "quantity", "unit_price"}
 OPTIONAL = {"invoice_number", "tax_rate", "terms", "electronic", "notes"}
+MULTILINE = frozenset({"notes"})
 
 
 @dataclass
@@ -92,12 +93,16 @@ def import_invoices(data: bytes, *, now: datetime, actor: Actor = SYSTEM) -> Imp
             raise
 
     def _create(draft: _Draft, current: dict[str, int]) -> None:
-        row = draft.first_row
+        cleaned = []
+        for number, line in draft.lines:
+            current["row"] = number
+            cleaned.append((number, clean_row(line, multiline=MULTILINE)))
+        row = cleaned[0][1]
         customer_id = customers.get(row["client_number"])
         if customer_id is None:
             raise InputError("client_number", str(_l("No customer has this client number.")))
         lines = []
-        for number, line in draft.lines:
+        for number, line in cleaned:
             current["row"] = number
             lines.append(
                 LineInput(
