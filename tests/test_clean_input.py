@@ -124,3 +124,95 @@ def test_an_invoice_row_with_a_control_character_is_a_row_error(app, signed_in_c
     ):
         notes = db.session.scalars(select(Invoice.notes).where(Invoice.number != "AB-100")).one()
     assert notes == "Thanks,\nsee you"
+
+
+# --- one number grammar -----------------------------------------------------------------------
+
+COMMA = "Write decimals with a point and use commas only between thousands"
+
+
+def _invoice_form(customer_id: int, **line) -> dict[str, str]:
+    from tests.test_console_invoices import form
+
+    return form(customer_id, **{f"lines-0-{name}": value for name, value in line.items()})
+
+
+@pytest.fixture
+def customer_id(invoiced):
+    return db.session.scalar(select(Customer.id).execution_options(all_tenants=True))
+
+
+def _invoice_count() -> int:
+    from shared.invoices.models import Invoice
+
+    return db.session.scalar(
+        select(func.count()).select_from(Invoice).execution_options(all_tenants=True)
+    )
+
+
+@pytest.mark.parametrize("field", ["quantity", "unit_price", "tax_rate"])
+def test_1_comma_5_is_refused_in_the_invoice_form(app, signed_in_console, customer_id, field):
+    # The quantity `1,5` was read as 15.
+    response = submit(
+        signed_in_console, "/invoices/new", _invoice_form(customer_id, **{field: "1,5"})
+    )
+    assert response.status_code == 422
+    assert COMMA in response.get_data(as_text=True)
+    assert _invoice_count() == 1  # AB-100 only
+
+
+def test_grouped_thousands_still_read_in_the_invoice_form(app, signed_in_console, customer_id):
+    from shared.invoices.models import InvoiceLine
+
+    data = _invoice_form(customer_id, quantity="1,000", unit_price="$1,234.50")
+    assert submit(signed_in_console, "/invoices/new", data).status_code == 302
+    line = db.session.scalars(
+        select(InvoiceLine)
+        .where(InvoiceLine.quantity_milli == 1_000_000)
+        .execution_options(all_tenants=True)
+    ).one()
+    assert line.unit_price_cents == 123450
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"late_fee_kind": "flat", "late_fee_amount": "1,5"},
+        {"late_fee_kind": "percent", "late_fee_percent": "1,5"},
+    ],
+)
+def test_1_comma_5_is_refused_in_the_fee_settings(app, signed_in_console, fields):
+    data = {"card_fee_percent": "2", "late_fee_amount": "", "late_fee_percent": "", **fields}
+    response = submit(signed_in_console, "/settings/fees", data)
+    assert response.status_code == 422
+    assert COMMA in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("column", ["quantity", "unit_price", "tax_rate"])
+def test_1_comma_5_is_refused_in_the_invoice_import(app, signed_in_console, customer_id, column):
+    from tests.test_console_customers import upload
+
+    values = {"quantity": "1", "unit_price": "10.00", "tax_rate": "0", column: '"1,5"'}
+    head = "client_number,issue_date,due_date,description,quantity,unit_price,tax_rate\n"
+    number = db.session.scalar(select(Customer.client_number).execution_options(all_tenants=True))
+    row = f"{number},2026-11-02,2026-11-30,Work,{values['quantity']},{values['unit_price']},{values['tax_rate']}\n"
+    response = upload(signed_in_console, "/invoices/import", (head + row).encode(), "i.csv")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"<td>2</td><td>{column}</td>" in body
+    assert COMMA in body
+    assert _invoice_count() == 1
+
+
+@pytest.mark.parametrize("field", ["quantity", "unit_price", "tax_rate"])
+def test_1_comma_5_is_refused_by_the_api(app, customer_id, field):
+    from tests.api.conftest import Api, error_of, invoice_body, make_key
+
+    tenant_id = db.session.scalar(select(Customer.tenant_id).execution_options(all_tenants=True))
+    api = Api(app, make_key(tenant_id))
+    body = invoice_body(customer_id)
+    body["lines"][0][field] = "1,5"
+    response = api.post("/api/v1/invoices", body)
+    assert response.status_code == 422
+    assert list(error_of(response)["fields"]) == [f"lines.0.{field}"]
+    assert _invoice_count() == 1

@@ -18,8 +18,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
 
-from shared import text
-from shared.money import cents_to_decimal
+from shared import money, text
+from shared.money import NumberError, cents_to_decimal
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
@@ -133,14 +133,22 @@ class Flag(ApiField, fields.Boolean):
         return value
 
 
-def _decimal_text(value: Any, pattern: re.Pattern[str], message: Any) -> Decimal:
+def _number(value: Any, pattern: re.Pattern[str], parse: Any, message: Any) -> Any:
+    """`value` read by shared.money's grammar in its strict form (`parse`); `pattern` is what the
+    OpenAPI document says, and also bounds the digits."""
     if not isinstance(value, str):
         raise _fail(message)
-    if value.startswith("-") and pattern.fullmatch(value[1:]):
+    negative = value.startswith("-")
+    try:
+        number = parse(value[1:] if negative else value, strict=True)
+    except NumberError:
+        # Not the grammar's own messages: they speak of commas, which the strict form never takes.
+        raise _fail(message) from None
+    if negative:
         raise _fail(_l("This cannot be negative."))
     if not pattern.fullmatch(value):
         raise _fail(message)
-    return Decimal(value)
+    return number
 
 
 class Amount(ApiField, fields.String):
@@ -160,8 +168,7 @@ class Amount(ApiField, fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         message = _l('Send an amount as a string like "1234.56" (at most 2 decimals).')
-        amount = _decimal_text(value, _AMOUNT, message)
-        return int(amount * 100)
+        return _number(value, _AMOUNT, money.parse_amount, message)
 
 
 class Quantity(ApiField, fields.String):
@@ -179,7 +186,7 @@ class Quantity(ApiField, fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         message = _l('Send a quantity as a string like "1.5" (at most 3 decimals).')
-        quantity = _decimal_text(value, _QUANTITY, message)
+        quantity = _number(value, _QUANTITY, money.parse_quantity, message)
         if quantity <= 0:
             raise _fail(_l("A quantity must be more than zero."))
         return quantity
@@ -197,10 +204,10 @@ class Percent(ApiField, fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         message = _l('Send a rate in percent as a string like "8.25", from 0 to 100.')
-        rate = _decimal_text(value, _PERCENT, message)
-        if rate > 100:
+        rate_bp = _number(value, _PERCENT, money.parse_percent_bp, message)
+        if rate_bp > 10000:
             raise _fail(message)
-        return int(rate * 100)
+        return rate_bp
 
 
 class Day(ApiField, fields.Date):
