@@ -216,3 +216,27 @@ def test_1_comma_5_is_refused_by_the_api(app, customer_id, field):
     assert response.status_code == 422
     assert list(error_of(response)["fields"]) == [f"lines.0.{field}"]
     assert _invoice_count() == 1
+
+
+def test_the_messages_are_in_spanish(app, signed_in_console, customer_id):
+    from tests.api.conftest import Api, error_of, make_key
+
+    headers = {"Accept-Language": "es"}
+    tenant_id = db.session.scalar(select(Customer.tenant_id).execution_options(all_tenants=True))
+    api = Api(app, make_key(tenant_id))
+    body = {"name": "Ana\u202eB", "email": "a@b.test", "phone": "1\x00"}
+    fields = error_of(api.post("/api/v1/customers", body, headers=headers))["fields"]
+    assert fields == {
+        "name": [
+            "Quite el carácter de control de dirección del texto U+202E: "
+            "un nombre no puede contenerlo."
+        ],
+        "phone": ["Quite el carácter NUL (U+0000) de este texto."],
+    }
+    from shared.money import NumberError, parse_quantity
+
+    with app.test_request_context(headers=headers), pytest.raises(NumberError) as caught:
+        parse_quantity("1,5")
+    assert caught.value.message == (
+        "Escriba los decimales con punto y use comas solo entre los miles: 1.5 o 1,234.50, no 1,5."
+    )
