@@ -1,7 +1,6 @@
 """Portal forms: they parse and check shape; the rules live in the domain operations."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from shared.forms import CleanForm, NameField
 from shared.i18n import LANGUAGES
 from shared.passwords import MAX_LENGTH
 
@@ -36,12 +36,12 @@ def _confirm(label, other: str = "password"):
     )
 
 
-class LookupForm(FlaskForm):
+class LookupForm(CleanForm):
     invoice_number = StringField(_l("Invoice number"), validators=[_required, _at_most(40)])
     invoice_total = StringField(_l("Invoice total"), validators=[_required, _at_most(40)])
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(CleanForm):
     """The first step: which billing address to send the claim link to, and the account's kind."""
 
     email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
@@ -55,29 +55,29 @@ class SignUpForm(FlaskForm):
     )
 
 
-class JoinAsAdminForm(FlaskForm):
+class JoinAsAdminForm(CleanForm):
     """A business that already has an account: a billing address may still join it as an admin."""
 
     email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
 
 
-class SignInForm(FlaskForm):
+class SignInForm(CleanForm):
     email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
     password = PasswordField(_l("Password"), validators=[_required, _at_most(1024)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(CleanForm):
     email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(CleanForm):
     password = _password(_l("New password"))
     confirm = _confirm(_l("Type the new password again"))
 
 
 class AcceptInvitationForm(NewPasswordForm):
-    name = StringField(_l("Your name"), validators=[_required, _at_most(120)])
+    name = NameField(_l("Your name"), validators=[_required, _at_most(120)])
 
 
 ROLE_CHOICES = [
@@ -87,30 +87,30 @@ ROLE_CHOICES = [
 ]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(CleanForm):
     email = EmailField(_l("Colleague's email"), validators=[_required, _at_most(254)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="payer")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(CleanForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
-class ProfileForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[_at_most(120)])
+class ProfileForm(CleanForm):
+    name = NameField(_l("Your name"), validators=[_at_most(120)])
     language = SelectField(
         _l("Language"), choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()]
     )
 
 
-class EmailChangeForm(FlaskForm):
+class EmailChangeForm(CleanForm):
     new_email = EmailField(_l("New email"), validators=[_required, _at_most(254)])
     current_password = PasswordField(
         _l("Your current password"), validators=[_required, _at_most(1024)]
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(CleanForm):
     current_password = PasswordField(
         _l("Your current password"), validators=[_required, _at_most(1024)]
     )
@@ -118,17 +118,17 @@ class PasswordChangeForm(FlaskForm):
     confirm = _confirm(_l("Type the new password again"))
 
 
-class AssistanceForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[_required, _at_most(120)])
+class AssistanceForm(CleanForm):
+    name = NameField(_l("Name"), validators=[_required, _at_most(120)])
     email = EmailField(_l("Email"), validators=[_required, _at_most(254)])
     phone = TelField(_l("Phone (optional)"), validators=[_at_most(40)])
     invoice_number = StringField(_l("Invoice number (optional)"), validators=[_at_most(20)])
     message = TextAreaField(_l("How can we help?"), validators=[_required, _at_most(5000)])
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(CleanForm):
     """The page the claim link opens: the new account's password (and, if they like, a name)."""
 
-    name = StringField(_l("Your name"), validators=[Optional(), _at_most(120)])
+    name = NameField(_l("Your name"), validators=[Optional(), _at_most(120)])
     password = _password(_l("Create a password"))
     confirm = _confirm(_l("Type the password again"))

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from shared.errors import InputError
 from shared.extensions import db
+from shared.text import TextError, clean
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -84,6 +85,23 @@ def read_rows(
             )
     except csv.Error:
         raise CsvError(str(_l("The file is not valid CSV."))) from None
+
+
+def clean_row(
+    row: dict[str, str],
+    *,
+    multiline: frozenset[str] = frozenset(),
+    names: frozenset[str] = frozenset(),
+) -> dict[str, str]:
+    """The row with its multi-line cells' line breaks normalised; InputError naming the column of a
+    cell that holds a control character (or, in a name, a text-direction control)."""
+    cleaned = {}
+    for column, value in row.items():
+        try:
+            cleaned[column] = clean(value, multiline=column in multiline, name=column in names)
+        except TextError as error:
+            raise InputError(column, error.message) from None
+    return cleaned
 
 
 def import_all(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask_wtf import FlaskForm
+from shared.forms import CleanForm
 
 
-def show_input_error(form: FlaskForm, error: Exception, default_field: str | None = None) -> None:
+def show_input_error(form: CleanForm, error: Exception, default_field: str | None = None) -> None:
     """Attach a domain InputError to the form field it names (or to `default_field`)."""
     name = getattr(error, "field", None)
     field = form._fields.get(name) or form._fields.get(default_field or "")

@@ -13,10 +13,10 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from shared import money
 from shared.actors import Actor, record
 from shared.errors import InputError
 from shared.extensions import db
-from shared.money import AmountError, parse_amount
 from tenants.branding import require_owner
 from tenants.models import LateFeeKind, Tenant
 
@@ -25,23 +25,17 @@ MAX_LATE_FEE_PERCENT_BP = 1000  # 10% a month: far above what any state allows, 
 MAX_LATE_FEE_FLAT_CENTS = 1_000_000  # $10,000
 MAX_GRACE_DAYS = 365
 
-# Digits, then at most two decimals after a point or a comma, then an optional %: no signs, no
-# exponents, no NaN or Infinity (which Decimal would accept).
-_PERCENT_RE = re.compile(r"^(?P<whole>[0-9]{1,3})(?:[.,](?P<frac>[0-9]+))?\s*%?$")
-
 
 def parse_percent_bp(raw: str, field: str, *, maximum_bp: int) -> int:
-    """Basis points from `3`, `2.5`, `2,99` or `2.99%`; InputError for anything else."""
+    """Basis points from `3`, `2.5` or `2.99%` (shared.money's grammar); InputError otherwise."""
     value = (raw or "").strip()
     if not value:
         raise InputError(field, str(_l("Enter a percentage, like 2.5.")))
-    match = _PERCENT_RE.match(value)
-    if not match:
-        raise InputError(field, str(_l("Enter a percentage as a number, like 2.5.")))
-    frac = match["frac"] or ""
-    if len(frac) > 2:
-        raise InputError(field, str(_l("Use at most two decimals, like 2.99.")))
-    bp = int(Decimal(f"{match['whole']}.{frac or '0'}") * 100)
+    try:
+        bp = money.parse_percent_bp(value)
+    except money.NumberError as error:
+        message = error.explained(str(_l("Enter a percentage as a number, like 2.5.")))
+        raise InputError(field, message) from None
     if bp > maximum_bp:
         maximum = Decimal(maximum_bp) / 100
         raise InputError(
@@ -89,11 +83,10 @@ def update_fees(tenant: Tenant, actor: Actor, data: FeesInput) -> None:
     flat_cents = percent_bp = grace = 0
     if kind is LateFeeKind.FLAT:
         try:
-            flat_cents = parse_amount(data.late_fee_amount)
-        except AmountError:
-            raise InputError(
-                "late_fee_amount", str(_l("Enter an amount in dollars and cents, like 25.00."))
-            ) from None
+            flat_cents = money.parse_amount(data.late_fee_amount)
+        except money.AmountError as error:
+            message = error.explained(str(_l("Enter an amount in dollars and cents, like 25.00.")))
+            raise InputError("late_fee_amount", message) from None
         if not 0 < flat_cents <= MAX_LATE_FEE_FLAT_CENTS:
             raise InputError("late_fee_amount", str(_l("Enter an amount from 0.01 to 10,000.00.")))
     elif kind is LateFeeKind.PERCENT:

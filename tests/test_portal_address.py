@@ -322,7 +322,7 @@ def test_removing_a_domain_stops_answering_on_it(app, signed_in_console, fake_dn
         ("ab--cd.acme.com", "Enter a domain name such as"),
         ("pay acme.com", "Enter a domain name such as"),
         ("<script>.com", "Enter a domain name such as"),
-        ("pay.☃☃☃.com\u0000", "Enter a domain name such as"),
+        ("pay.☃☃☃.com\u0000", "Remove the NUL character (U+0000)"),
     ],
 )
 def test_bad_domains_are_refused_clearly(app, signed_in_console, hostname, message):

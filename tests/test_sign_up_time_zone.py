@@ -71,7 +71,11 @@ def test_a_wrong_zone_is_refused_and_nothing_is_created(app, console, value):
     response = submit(console, "/sign-up", {**SIGN_UP, "time_zone": value})
     body = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Choose a time zone from the list." in body
+    # A NUL is caught first by the clean-text check every form field has, with its own message.
+    expected = (
+        "Remove the NUL character" if "\x00" in value else "Choose a time zone from the list."
+    )
+    assert expected in body
     assert "<script>alert(1)</script>" not in body
     assert 'value="Globex Corporation"' in body  # nothing typed is lost
     assert "data-guess-time-zone" not in body  # what was sent is not replaced by a guess
@@ -111,5 +115,8 @@ def test_the_owner_changes_the_zone_in_the_settings(app, signed_in_console):
 def test_a_wrong_zone_in_the_settings_changes_nothing(app, signed_in_console, value):
     response = submit(signed_in_console, "/settings/time-zone", {"time_zone": value})
     assert response.status_code == 422
-    assert "Choose a time zone from the list." in response.get_data(as_text=True)
+    expected = (
+        "Remove the NUL character" if "\x00" in value else "Choose a time zone from the list."
+    )
+    assert expected in response.get_data(as_text=True)
     assert acme().time_zone == "America/New_York"

@@ -6,8 +6,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, IntegerField, StringField, TextAreaField
+from wtforms import FieldList, FormField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from shared.errors import InputError
@@ -20,6 +19,7 @@ from shared.faq import (
     restore_default_faq,
     save_faq,
 )
+from shared.forms import CleanForm, CleanSubForm
 from shared.i18n import LANGUAGES
 from shared.unit_of_work import discard
 from vendor_console import bp
@@ -27,7 +27,7 @@ from vendor_console import bp
 BLANK_ROWS = 2
 
 
-class EntryForm(Form):
+class EntryForm(CleanSubForm):
     position = IntegerField(
         _l("Position"),
         validators=[
@@ -45,7 +45,7 @@ class EntryForm(Form):
     )
 
 
-class FaqForm(FlaskForm):
+class FaqForm(CleanForm):
     entries = FieldList(FormField(EntryForm), min_entries=0, max_entries=MAX_ENTRIES + BLANK_ROWS)
 
 
@@ -113,7 +113,7 @@ def faq_editor():
 @login_required
 def restore_faq():
     language = _language()
-    if FlaskForm().validate_on_submit():
+    if CleanForm().validate_on_submit():
         restore_default_faq(language)
         flash(_("The default FAQ is back."), "success")
     return redirect(url_for("console.faq_editor", lang=language))

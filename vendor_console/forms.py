@@ -1,14 +1,12 @@
 """Console forms: they parse and check shape; the rules live in the domain operations."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     PasswordField,
     SelectChoice,
@@ -19,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from shared.clock import DEFAULT_TIME_ZONE
+from shared.forms import CleanForm, CleanSubForm, NameField
 from shared.passwords import MAX_LENGTH
 from tenants.time_zone import time_zone_choices
 
@@ -26,8 +25,8 @@ _required = DataRequired(message=_l("This field is required."))
 _present = InputRequired(message=_l("This field is required."))
 
 
-class SignUpForm(FlaskForm):
-    business_name = StringField(
+class SignUpForm(CleanForm):
+    business_name = NameField(
         _l("Business name"),
         validators=[_required, Length(max=120, message=_l("Use at most %(max)d characters."))],
     )
@@ -54,17 +53,17 @@ class SignUpForm(FlaskForm):
         self.time_zone.choices = time_zone_choices()
 
 
-class SignInForm(FlaskForm):
+class SignInForm(CleanForm):
     email = EmailField(_l("Email"), validators=[_required, Length(max=254)])
     password = PasswordField(_l("Password"), validators=[_required, Length(max=1024)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(CleanForm):
     email = EmailField(_l("Email"), validators=[_required, Length(max=254)])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(CleanForm):
     password = PasswordField(
         _l("New password"),
         validators=[
@@ -79,10 +78,10 @@ class NewPasswordForm(FlaskForm):
 
 
 class AcceptInvitationForm(NewPasswordForm):
-    name = StringField(_l("Your name"), validators=[_required, Length(max=120)])
+    name = NameField(_l("Your name"), validators=[_required, Length(max=120)])
 
 
-class InviteStaffForm(FlaskForm):
+class InviteStaffForm(CleanForm):
     email = EmailField(_l("Email"), validators=[_required, Length(max=254)])
     role = SelectField(
         _l("Role"),
@@ -94,8 +93,8 @@ class InviteStaffForm(FlaskForm):
 _length = lambda n: Length(max=n, message=_l("Use at most %(max)d characters."))  # noqa: E731
 
 
-class CustomerForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[_required, _length(200)])
+class CustomerForm(CleanForm):
+    name = NameField(_l("Name"), validators=[_required, _length(200)])
     email = EmailField(_l("Email"), validators=[_required, _length(254)])
     cc_emails = StringField(_l("More email addresses (optional)"), validators=[_length(1300)])
     phone = StringField(_l("Phone"), validators=[_length(40)])
@@ -115,7 +114,7 @@ class CustomerForm(FlaskForm):
     )
 
 
-class LineForm(Form):
+class LineForm(CleanSubForm):
     # A sub-form of InvoiceForm: CSRF is the parent's.
     description = StringField(_l("Description"), validators=[_length(500)])
     quantity = StringField(_l("Quantity"), validators=[_length(20)], default="1")
@@ -123,7 +122,7 @@ class LineForm(Form):
     tax_rate = StringField(_l("Tax %"), validators=[_length(10)], default="0")
 
 
-class InvoiceForm(FlaskForm):
+class InvoiceForm(CleanForm):
     customer_id = SelectField(_l("Customer"), coerce=str, validators=[_required])
     number = StringField(_l("Invoice number"), validators=[_length(20)])
     # InputRequired, not DataRequired: a badly written date keeps its own "not a valid date" message.
@@ -137,20 +136,20 @@ class InvoiceForm(FlaskForm):
     lines = FieldList(FormField(LineForm), min_entries=3, max_entries=200)
 
 
-class VoidForm(FlaskForm):
+class VoidForm(CleanForm):
     reason = StringField(_l("Reason"), validators=[_required, _length(500)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(CleanForm):
     file = FileField(_l("CSV file"), validators=[_required])
 
 
-class ApiKeyForm(FlaskForm):
-    name = StringField(
+class ApiKeyForm(CleanForm):
+    name = NameField(
         _l("Name"),
         validators=[_required, Length(max=100, message=_l("Use at most %(max)d characters."))],
     )
 
 
-class RevokeApiKeyForm(FlaskForm):
+class RevokeApiKeyForm(CleanForm):
     """Only its CSRF token: the key is named by the URL."""

@@ -2,10 +2,11 @@
 tenants.branding, tenants.addresses, tenants.fees and tenants.time_zone."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
+
+from shared.forms import CleanForm, NameField
 
 _required = DataRequired(message=_l("This field is required."))
 
@@ -14,8 +15,8 @@ def _at_most(n: int) -> Length:
     return Length(max=n, message=_l("Use at most %(max)d characters."))
 
 
-class BrandingForm(FlaskForm):
-    name = StringField(_l("Display name"), validators=[_required, _at_most(120)])
+class BrandingForm(CleanForm):
+    name = NameField(_l("Display name"), validators=[_required, _at_most(120)])
     brand_color = StringField(_l("Brand colour"), validators=[_required, _at_most(20)])
     support_email = EmailField(_l("Support email"), validators=[Optional(), _at_most(254)])
     support_phone = StringField(_l("Support phone"), validators=[Optional(), _at_most(40)])
@@ -23,15 +24,15 @@ class BrandingForm(FlaskForm):
     remove_logo = BooleanField(_l("Remove the current logo"))
 
 
-class AddressForm(FlaskForm):
+class AddressForm(CleanForm):
     slug = StringField(_l("New portal address"), validators=[_required, _at_most(63)])
 
 
-class DomainForm(FlaskForm):
+class DomainForm(CleanForm):
     hostname = StringField(_l("Your domain"), validators=[_required, _at_most(253)])
 
 
-class FeesForm(FlaskForm):
+class FeesForm(CleanForm):
     card_fee_percent = StringField(_l("Credit card fee (%)"), validators=[_required, _at_most(10)])
     late_fee_kind = SelectField(
         _l("Late fees"),
@@ -52,7 +53,7 @@ class FeesForm(FlaskForm):
     )
 
 
-class TimeZoneForm(FlaskForm):
+class TimeZoneForm(CleanForm):
     time_zone = SelectField(
         _l("Time zone"),
         validate_choice=False,  # the domain checks the name against every zone it knows

@@ -6,13 +6,13 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from shared import support
 from shared.clock import utcnow
 from shared.errors import InputError
+from shared.forms import CleanForm
 from shared.pagination import page_number
 from shared.support.models import SupportStatus
 from shared.web import show_input_error
@@ -20,7 +20,7 @@ from vendor_console import bp
 from vendor_console.context import actor
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(CleanForm):
     body = TextAreaField(
         _l("Your reply"),
         validators=[
@@ -82,7 +82,7 @@ def support_request(request_id: int):
 @login_required
 def close_support_request(request_id: int):
     found = _request_or_404(request_id)
-    if FlaskForm().validate_on_submit():
+    if CleanForm().validate_on_submit():
         support.close_request(found, actor(), now=utcnow())
         flash(_("The request is closed."), "success")
     return redirect(url_for("console.support_request", request_id=found.id))
@@ -92,7 +92,7 @@ def close_support_request(request_id: int):
 @login_required
 def reopen_support_request(request_id: int):
     found = _request_or_404(request_id)
-    if FlaskForm().validate_on_submit():
+    if CleanForm().validate_on_submit():
         support.reopen_request(found, actor())
         flash(_("The request is open again."), "success")
     return redirect(url_for("console.support_request", request_id=found.id))

@@ -20,6 +20,7 @@ from shared.i18n import supported
 from shared.mailbox import normalize_email
 from shared.sequences import next_value
 from shared.tenancy import scoped_get
+from shared.text import searchable
 
 CLIENT_NUMBER_RE = re.compile(r"^2\d{7}$")
 CLIENT_NUMBER_START = 20000001
@@ -168,14 +169,15 @@ class CustomerPage:
 
 def _search_conditions(query: str, archived: bool) -> list:
     conditions = [Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)]
-    text = " ".join((query or "").split())[:100]
+    text = " ".join(searchable(query or "").split())[:100]
     if text:
-        like = f"%{text.lower().replace('%', '').replace('_', '')}%"
+        # ILIKE: PostgreSQL's LIKE tells case apart, SQLite's does not; this ignores it on both.
+        like = f"%{text.replace('%', '').replace('_', '')}%"
         conditions.append(
             or_(
-                func.lower(Customer.name).like(like),
-                func.lower(Customer.email).like(like),
-                Customer.client_number.like(like),
+                Customer.name.ilike(like),
+                Customer.email.ilike(like),
+                Customer.client_number.ilike(like),
             )
         )
     return conditions

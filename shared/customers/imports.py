@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from shared.actors import SYSTEM, Actor
-from shared.csv_import import ImportResult, import_all, read_rows
+from shared.csv_import import ImportResult, clean_row, import_all, read_rows
 from shared.customers import create_customer
 
 REQUIRED = {"name", "email"}
 OPTIONAL = {"client_number", "phone", "language", "type", "more_emails"}
+NAMES = frozenset({"name"})
 _COLUMN = {"kind": "type", "cc_emails": "more_emails"}
 
 
@@ -16,6 +17,7 @@ def import_customers(data: bytes, *, actor: Actor = SYSTEM) -> ImportResult:
     rows = list(read_rows(data, REQUIRED, OPTIONAL))
 
     def apply(row: dict[str, str]) -> None:
+        row = clean_row(row, names=NAMES)
         create_customer(
             name=row["name"],
             email=row["email"],

@@ -22,6 +22,7 @@ from shared.extensions import db
 from shared.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from shared.sequences import next_value
 from shared.tenancy import scoped_get
+from shared.text import searchable
 
 INVOICE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 INVOICE_NUMBER_START = 400001
@@ -282,10 +283,11 @@ def invoice_query(filters: InvoiceFilter):
         query = query.where(
             Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < filters.overdue_on
         )
-    text = " ".join((filters.query or "").split())[:100]
+    text = " ".join(searchable(filters.query or "").split())[:100]
     if text:
-        like = f"%{text.lower().replace('%', '').replace('_', '')}%"
-        query = query.where(or_(Invoice.number.like(like), func.lower(Customer.name).like(like)))
+        # ILIKE: PostgreSQL's LIKE tells case apart, SQLite's does not; this ignores it on both.
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(Invoice.number.ilike(like), Customer.name.ilike(like)))
     return query.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
 
 

@@ -9,21 +9,22 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from shared import money
 from shared.actors import SYSTEM, Actor
-from shared.csv_import import ImportResult, import_all, read_rows
+from shared.csv_import import ImportResult, clean_row, import_all, read_rows
 from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.extensions import db
 from shared.invoices import LineInput, create_invoice, open_invoice
-from shared.money import AmountError, parse_amount
 
 REQUIRED = {"client_number", "issue_date", "due_date", "description", "quantity", "unit_price"}
 OPTIONAL = {"invoice_number", "tax_rate", "terms", "electronic", "notes"}
+MULTILINE = frozenset({"notes"})
 
 
 @dataclass
@@ -40,31 +41,31 @@ def parse_date(text: str, column: str) -> date:
 
 
 def parse_quantity(text: str, column: str = "quantity") -> Decimal:
+    """A line's quantity (shared.money's grammar): `1,5` is refused, not read as 15."""
     try:
-        value = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        raise InputError(column, str(_l("Enter a number."))) from None
-    if not value.is_finite() or "e" in text.lower():
-        raise InputError(column, str(_l("Enter a number.")))
-    return value
+        return money.parse_quantity(text)
+    except money.NumberError as error:
+        raise InputError(column, error.explained(str(_l("Enter a number.")))) from None
 
 
 def parse_tax_rate(text: str, column: str = "tax_rate") -> int:
     """Basis points from a percentage: `8.25` → 825."""
-    value = parse_quantity(text.rstrip("%") or "0", column)
-    exponent = value.as_tuple().exponent
-    if value < 0 or value > 100 or not isinstance(exponent, int) or exponent < -2:
-        raise InputError(column, str(_l("A tax rate is between 0 and 100%.")))
-    return int(value * 100)
+    message = str(_l("A tax rate is between 0 and 100%."))
+    try:
+        bp = money.parse_percent_bp(text or "0")
+    except money.NumberError as error:
+        raise InputError(column, error.explained(message)) from None
+    if bp > 10000:
+        raise InputError(column, message)
+    return bp
 
 
 def parse_price(text: str, column: str = "unit_price") -> int:
     try:
-        return parse_amount(text)
-    except AmountError:
-        raise InputError(
-            column, str(_l("Enter an amount in dollars and cents, such as 1,234.56."))
-        ) from None
+        return money.parse_amount(text)
+    except money.AmountError as error:
+        message = _l("Enter an amount in dollars and cents, such as 1,234.56.")
+        raise InputError(column, error.explained(str(message))) from None
 
 
 def _yes(text: str) -> bool:
@@ -92,12 +93,16 @@ def import_invoices(data: bytes, *, now: datetime, actor: Actor = SYSTEM) -> Imp
             raise
 
     def _create(draft: _Draft, current: dict[str, int]) -> None:
-        row = draft.first_row
+        cleaned = []
+        for number, line in draft.lines:
+            current["row"] = number
+            cleaned.append((number, clean_row(line, multiline=MULTILINE)))
+        row = cleaned[0][1]
         customer_id = customers.get(row["client_number"])
         if customer_id is None:
             raise InputError("client_number", str(_l("No customer has this client number.")))
         lines = []
-        for number, line in draft.lines:
+        for number, line in cleaned:
             current["row"] = number
             lines.append(
                 LineInput(

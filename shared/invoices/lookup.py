@@ -60,15 +60,11 @@ def lookup_total(raw: str | None) -> int:
         raise InputError("invoice_total", str(_l("Enter the invoice total.")))
     try:
         return parse_amount(text)
-    except AmountError:
-        raise InputError(
-            "invoice_total",
-            str(
-                _l(
-                    "Enter the total in dollars and cents as on your invoice, for example 45,441.76."
-                )
-            ),
-        ) from None
+    except AmountError as error:
+        default = _l(
+            "Enter the total in dollars and cents as on your invoice, for example 45,441.76."
+        )
+        raise InputError("invoice_total", error.explained(str(default))) from None
 
 
 def find_invoice(number_text: str | None, total_text: str | None) -> Found:

@@ -76,7 +76,7 @@ BAD_CUSTOMERS = [
     ({"name": "x" * 201, "email": "a@b.test"}, {"name": ["Use at most 200 characters."]}),
     (
         {"name": "A\x00B", "email": "a@b.test"},
-        {"name": ["Remove control characters (such as line breaks) from this text."]},
+        {"name": ["Remove the NUL character (U+0000) from this text."]},
     ),
     ({"name": "A", "email": "not an email"}, {"email": ["Enter a valid email address."]}),
     (

@@ -56,7 +56,7 @@ def test_the_front_page_explains_number_and_total(app, make_shop):
         ("<script>alert(1)</script>", "45441.76", "invoice_number", "only digits"),
         ("", "45441.76", "invoice_number", "This field is required"),
         ("20000001", "45441.76", "invoice_number", "looks like a client number"),
-        ("400001", "45.441,76", "invoice_total", "dollars and cents"),
+        ("400001", "45.441,76", "invoice_total", "Write decimals with a point"),
         ("400001", "1e5", "invoice_total", "dollars and cents"),
         ("400001", "45441.765", "invoice_total", "dollars and cents"),
         ("400001", "-45441.76", "invoice_total", "dollars and cents"),

@@ -2,8 +2,9 @@
 
 JSON has no decimal type, so money, quantities and rates travel as decimal strings ("1234.56"); a
 JSON number is refused there rather than passed through a float. Integers and booleans must be real
-JSON integers and booleans (no "5", no 1 for true). Text refuses control characters and lone
-surrogates, which no invoice needs and some databases cannot store. Each field also describes
+JSON integers and booleans (no "5", no 1 for true). Text is checked by shared.text, as every form
+field is: no control characters (a NUL cannot even be stored on PostgreSQL), no lone surrogates, and
+in names no text-direction controls. Each field also describes
 itself to the OpenAPI document (metadata), so the document and the checks say the same thing.
 """
 
@@ -17,12 +18,11 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
 
-from shared.money import cents_to_decimal
+from shared import money, text
+from shared.money import NumberError, cents_to_decimal
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
 _AMOUNT = re.compile(r"^[0-9]{1,11}(\.[0-9]{1,2})?$")
 _QUANTITY = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,3})?$")
 _PERCENT = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
@@ -53,7 +53,9 @@ def _fail(message: Any) -> ValidationError:
 
 
 class Text(ApiField, fields.String):
-    """A JSON string of at most `max_length` characters; `blank=False` needs a visible character."""
+    """A JSON string of at most `max_length` characters; `blank=False` needs a visible character;
+    `multiline` lets tab and line feed in (a `\\r\\n` becomes `\\n`); `name` refuses text-direction
+    controls."""
 
     def __init__(
         self,
@@ -61,13 +63,17 @@ class Text(ApiField, fields.String):
         max_length: int,
         blank: bool = True,
         multiline: bool = False,
+        name: bool = False,
         pattern: tuple[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """`pattern` is (regex, message): the value must match the regex, or the message is shown."""
         self.max_length, self.blank, self.multiline = max_length, blank, multiline
+        self.is_name = name
         self.regex = (re.compile(pattern[0]), pattern[1]) if pattern else None
-        control = r"\x00-\x1f\x7f" if not multiline else r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+        control = text.CONTROL_CLASS_MULTILINE if multiline else text.CONTROL_CLASS
+        if name:
+            control += text.BIDI_CLASS
         described = f"^[^{control}]*$" if blank else f"^[^{control}]*[^\\s{control}][^{control}]*$"
         if pattern:
             described = pattern[0]
@@ -80,12 +86,9 @@ class Text(ApiField, fields.String):
         if not isinstance(value, str):
             raise _fail(_l("Send text (a JSON string)."))
         try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _fail(_l("This text has characters that are not valid.")) from None
-        control = _CONTROL if self.multiline else _CONTROL_OR_NEWLINE
-        if control.search(value):
-            raise _fail(_l("Remove control characters (such as line breaks) from this text."))
+            value = text.clean(value, multiline=self.multiline, name=self.is_name)
+        except text.TextError as error:
+            raise _fail(error.message) from None
         if len(value) > self.max_length:
             raise _fail(_l("Use at most %(n)d characters.", n=self.max_length))
         if not self.blank and not value.strip():
@@ -130,14 +133,22 @@ class Flag(ApiField, fields.Boolean):
         return value
 
 
-def _decimal_text(value: Any, pattern: re.Pattern[str], message: Any) -> Decimal:
+def _number(value: Any, pattern: re.Pattern[str], parse: Any, message: Any) -> Any:
+    """`value` read by shared.money's grammar in its strict form (`parse`); `pattern` is what the
+    OpenAPI document says, and also bounds the digits."""
     if not isinstance(value, str):
         raise _fail(message)
-    if value.startswith("-") and pattern.fullmatch(value[1:]):
+    negative = value.startswith("-")
+    try:
+        number = parse(value[1:] if negative else value, strict=True)
+    except NumberError:
+        # Not the grammar's own messages: they speak of commas, which the strict form never takes.
+        raise _fail(message) from None
+    if negative:
         raise _fail(_l("This cannot be negative."))
     if not pattern.fullmatch(value):
         raise _fail(message)
-    return Decimal(value)
+    return number
 
 
 class Amount(ApiField, fields.String):
@@ -157,8 +168,7 @@ class Amount(ApiField, fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         message = _l('Send an amount as a string like "1234.56" (at most 2 decimals).')
-        amount = _decimal_text(value, _AMOUNT, message)
-        return int(amount * 100)
+        return _number(value, _AMOUNT, money.parse_amount, message)
 
 
 class Quantity(ApiField, fields.String):
@@ -176,7 +186,7 @@ class Quantity(ApiField, fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         message = _l('Send a quantity as a string like "1.5" (at most 3 decimals).')
-        quantity = _decimal_text(value, _QUANTITY, message)
+        quantity = _number(value, _QUANTITY, money.parse_quantity, message)
         if quantity <= 0:
             raise _fail(_l("A quantity must be more than zero."))
         return quantity
@@ -194,10 +204,10 @@ class Percent(ApiField, fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         message = _l('Send a rate in percent as a string like "8.25", from 0 to 100.')
-        rate = _decimal_text(value, _PERCENT, message)
-        if rate > 100:
+        rate_bp = _number(value, _PERCENT, money.parse_percent_bp, message)
+        if rate_bp > 10000:
             raise _fail(message)
-        return int(rate * 100)
+        return rate_bp
 
 
 class Day(ApiField, fields.Date):

@@ -53,7 +53,7 @@ class ApiSchema(Schema):
 
 
 class CustomerFields(ApiSchema):
-    name = Text(max_length=200, blank=False, metadata={"example": "Harbor View Dental"})
+    name = Text(max_length=200, blank=False, name=True, metadata={"example": "Harbor View Dental"})
     email = Text(max_length=254, metadata={"format": "email", "example": "ap@harbor.test"})
     client_number = Text(
         max_length=8,
@@ -78,7 +78,9 @@ class CustomerFields(ApiSchema):
 
 
 class CustomerCreate(CustomerFields):
-    name = Text(max_length=200, blank=False, required=True, metadata={"example": "Harbor View"})
+    name = Text(
+        max_length=200, blank=False, name=True, required=True, metadata={"example": "Harbor View"}
+    )
     email = Text(
         max_length=254, required=True, metadata={"format": "email", "example": "ap@harbor.test"}
     )
