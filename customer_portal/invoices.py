@@ -30,7 +30,7 @@ from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.i18n import SESSION_KEY as LANGUAGE_KEY
 from shared.i18n import current_language
-from shared.invoices import OPEN_STATUSES, lines_of
+from shared.invoices import OPEN_STATUSES, lines_of, totals_of
 from shared.invoices.for_customer import (
     customer_invoice,
     open_invoices,
@@ -90,10 +90,18 @@ def _selection_page(status: int = 200, selection=None, selected_ids=None):
     ), status
 
 
+def _ids(values: list[str]) -> list[int]:
+    """Invoice ids as typed into a form or a link; anything that is not one is dropped."""
+    return [int(v) for v in values if v.isdigit() and len(v) < 19]
+
+
 @bp.route("/invoices")
 @customer_required
 def invoices():
-    return _selection_page()
+    # An invoice's own "Pay" button comes here with only that invoice ticked (?invoice=<id>);
+    # ids that are not the customer's open invoices simply tick nothing.
+    chosen = _ids(request.args.getlist("invoice"))
+    return _selection_page(selected_ids=chosen or None)
 
 
 @bp.route("/invoices", methods=["POST"])
@@ -102,7 +110,7 @@ def select():
     """The "OK" of the selection page: check the ticked invoices, then hand them to payment."""
     if not may_pay():
         abort(403)
-    ids = [int(v) for v in request.form.getlist("invoice") if v.isdigit() and len(v) < 19]
+    ids = _ids(request.form.getlist("invoice"))
     try:
         selection = select_invoices(g.customer.id, ids)
     except InputError as error:
@@ -135,7 +143,14 @@ def invoice(invoice_id: int):
     found = _shown_invoice(invoice_id)
     if found is None:
         abort(404)
-    return render_template("portal/invoice.html", invoice=found, lines=lines_of(found))
+    lines = lines_of(found)
+    return render_template(
+        "portal/invoice.html",
+        invoice=found,
+        lines=lines,
+        totals=totals_of(found, lines),
+        payable=found.status in OPEN_STATUSES and found.balance_cents > 0,
+    )
 
 
 @bp.route("/invoices/<int:invoice_id>/pdf")

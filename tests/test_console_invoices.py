@@ -176,7 +176,7 @@ def test_only_drafts_are_editable_and_voiding_needs_a_reason(app, signed_in_cons
     response = submit(
         signed_in_console,
         f"/invoices/{invoice.id}/void",
-        {"reason": "Billed twice"},
+        {"reason": "Billed twice", "confirm": invoice.number},
         form_path=f"/invoices/{invoice.id}",
     )
     assert response.status_code == 302

@@ -266,14 +266,14 @@ def test_pdf_money_and_dates_follow_the_locale(app, make_tenant):
         "Client number",
         "$25,049.71",
         "8.25%",
-        "Balance due",
+        "Amount due",
     ):
         assert expected in english_text
     for expected in (
         "Factura 400001",
         "Número de cliente",
         "$25,049.71",
-        "Saldo a pagar",
+        "Importe pendiente",
         "Fecha de vencimiento",
     ):
         assert expected in spanish_text

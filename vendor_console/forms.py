@@ -138,6 +138,12 @@ class InvoiceForm(CleanForm):
 
 class VoidForm(CleanForm):
     reason = StringField(_l("Reason"), validators=[_required, _length(500)])
+    # Ticked, the box sends the invoice's number: voiding needs "yes" for this very invoice, so a
+    # stray or replayed post (or a box ticked on another invoice's page) voids nothing.
+    confirm = BooleanField(_l("Yes, void this invoice"))
+
+    def confirmed(self, number: str) -> bool:
+        return self.confirm.raw_data == [number]
 
 
 class ImportForm(CleanForm):

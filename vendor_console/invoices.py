@@ -22,6 +22,7 @@ from shared.invoices import (
     get_invoice,
     invoice_query,
     lines_of,
+    totals_of,
     update_draft,
     void_invoice,
 )
@@ -232,13 +233,18 @@ def _qty(milli: int) -> str:
 @login_required
 def invoice(invoice_id: int):
     invoice = get_invoice(invoice_id) or abort(404)
-    customer = scoped_get(Customer, invoice.customer_id)
+    return _invoice_page(invoice, VoidForm())
+
+
+def _invoice_page(invoice, void_form: VoidForm) -> str:
+    lines = lines_of(invoice)
     return render_template(
         "console/invoice.html",
         invoice=invoice,
-        customer=customer,
-        lines=lines_of(invoice),
-        void_form=VoidForm(),
+        customer=scoped_get(Customer, invoice.customer_id),
+        lines=lines,
+        totals=totals_of(invoice, lines),
+        void_form=void_form,
     )
 
 
@@ -261,7 +267,14 @@ def send(invoice_id: int):
 def void(invoice_id: int):
     invoice = get_invoice(invoice_id) or abort(404)
     form = VoidForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if not form.confirmed(invoice.number):
+        form.confirm.errors = [
+            *form.confirm.errors,
+            _("Tick “Yes, void invoice %(number)s” to void it.", number=invoice.number),
+        ]
+        valid = False
+    if valid:
         try:
             void_invoice(invoice, form.reason.data, now=utcnow(), actor=actor())
         except InputError as error:
@@ -269,14 +282,7 @@ def void(invoice_id: int):
         else:
             flash(_("Invoice %(number)s is void.", number=invoice.number), "success")
             return redirect(url_for("console.invoice", invoice_id=invoice.id))
-    customer = scoped_get(Customer, invoice.customer_id)
-    return render_template(
-        "console/invoice.html",
-        invoice=invoice,
-        customer=customer,
-        lines=lines_of(invoice),
-        void_form=form,
-    ), 422
+    return _invoice_page(invoice, form), 422
 
 
 @bp.route("/invoices/<int:invoice_id>.pdf")

@@ -39,13 +39,45 @@ class LineInput:
     tax_rate_bp: int = 0
 
 
+def line_net(quantity_milli: int, unit_price_cents: int) -> int:
+    """Quantity × price in cents, before tax, rounded half-up once."""
+    return int(
+        (Decimal(quantity_milli) * unit_price_cents / 1000).quantize(
+            Decimal("1"), rounding=ROUND_HALF_UP
+        )
+    )
+
+
 def line_amount(quantity_milli: int, unit_price_cents: int, tax_rate_bp: int) -> int:
     """Line total in cents: quantity × price, plus tax, each rounded half-up once."""
-    net = (Decimal(quantity_milli) * unit_price_cents / 1000).quantize(
-        Decimal("1"), rounding=ROUND_HALF_UP
-    )
-    tax = (net * tax_rate_bp / 10000).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    net = line_net(quantity_milli, unit_price_cents)
+    tax = (Decimal(net) * tax_rate_bp / 10000).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
     return int(net + tax)
+
+
+@dataclass(frozen=True)
+class InvoiceTotals:
+    """What an invoice's lines add up to, in integer cents: subtotal + tax = total."""
+
+    subtotal_cents: int
+    tax_cents: int
+    total_cents: int
+    has_tax: bool  # a line carries a tax rate: the tax row is shown even when it rounds to 0
+
+
+def totals_of(invoice: Invoice, lines: list[InvoiceLine]) -> InvoiceTotals:
+    """Subtotal, tax and total for the PDF and both invoice pages, computed in one place.
+
+    The tax is what the stored line amounts hold over their net, so the three rows always add up
+    to the invoice's stored total however each line was rounded.
+    """
+    subtotal = sum(line_net(line.quantity_milli, line.unit_price_cents) for line in lines)
+    return InvoiceTotals(
+        subtotal_cents=subtotal,
+        tax_cents=invoice.total_cents - subtotal,
+        total_cents=invoice.total_cents,
+        has_tax=any(line.tax_rate_bp for line in lines),
+    )
 
 
 def _number_taken(number: str, except_id: int | None = None) -> bool:

@@ -15,6 +15,7 @@ from fpdf import FPDF
 
 from shared.customers.models import Customer
 from shared.i18n import locale_for
+from shared.invoices import totals_of
 from shared.invoices.models import Invoice, InvoiceLine
 from shared.money import cents_to_decimal
 from tenants.models import Tenant
@@ -149,9 +150,14 @@ def render_invoice_pdf(
                 tax,
                 money(line.amount_cents),
             )
+            # Measure the wrapped description first: the row is as tall as its lines, so the next
+            # row starts below it (and a row that would not fit starts on a new page, whole).
+            wrapped = pdf.multi_cell(widths[0], 6, t(row[0]), dry_run=True, output="LINES")
+            height = 6 * max(len(wrapped), 1)
+            if pdf.will_page_break(height):
+                pdf.add_page()
             y = pdf.get_y()
             pdf.multi_cell(widths[0], 6, t(row[0]), new_x="RIGHT", new_y="TOP")
-            height = max(pdf.get_y() - y, 6)
             for width, value in zip(widths[1:], row[1:], strict=True):
                 pdf.cell(width, 6, t(value), align="R")
             pdf.set_y(y + height)
@@ -159,14 +165,16 @@ def render_invoice_pdf(
             pdf.line(18, pdf.get_y(), 18 + sum(widths), pdf.get_y())
         pdf.ln(3)
 
-        summary = [(_("Total"), invoice.total_cents)]
+        totals = totals_of(invoice, lines)
+        summary = [(_("Subtotal"), totals.subtotal_cents)]
+        if totals.has_tax:
+            summary.append((_("Tax"), totals.tax_cents))
+        summary.append((_("Total"), totals.total_cents))
         if invoice.late_fee_cents:
             summary.append((_("Late fees"), invoice.late_fee_cents))
-        if invoice.paid_cents:
+        if invoice.paid_cents > 0:  # "Paid" only for money actually received
             summary.append((_("Paid"), -invoice.paid_cents))
-        summary.append(
-            (_("Balance due"), invoice.total_cents + invoice.late_fee_cents - invoice.paid_cents)
-        )
+        summary.append((_("Amount due"), invoice.owed_cents))
         for index, (label, cents) in enumerate(summary):
             last = index == len(summary) - 1
             pdf.set_font(family, "B" if last else "", 11 if last else 10)
