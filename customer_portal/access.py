@@ -18,8 +18,7 @@ from flask_login import current_user, login_user, logout_user
 from shared.clock import utcnow
 from shared.customers.models import Customer
 from shared.i18n import SESSION_KEY as LANGUAGE_KEY
-from shared.invoices.models import Invoice
-from shared.pay_links import PayLink, invoice_allows_link, revoked
+from shared.pay_links import PayLink, still_valid
 from shared.portal_accounts import account_of, end_session, start_session
 from shared.portal_accounts.models import PortalAccount, PortalUser
 from shared.tenancy import scoped_get
@@ -28,26 +27,28 @@ SESSION_KEY = "portal_access"
 GUEST_LIFETIME = timedelta(days=1)
 
 
-def grant(customer: Customer, until: datetime, *, invoice_id: int | None = None) -> None:
+def _remember(customer_id: int, until: datetime, generation: int, invoice_id: int | None) -> None:
     """Remember in this browser that it may see this customer's invoices until `until`, as long as
     the vendor does not revoke the customer's links (nor void the invoice the grant came with)."""
     session[SESSION_KEY] = {
-        "customer_id": customer.id,
+        "customer_id": customer_id,
         "until": int(until.timestamp()),
-        "generation": customer.pay_links_from,
+        "generation": generation,
         "invoice_id": invoice_id,
     }
+
+
+def grant(customer: Customer, until: datetime) -> None:
+    """A guest lookup's grant: the customer's links as they stand now."""
+    _remember(customer.id, until, customer.pay_links_from, None)
 
 
 def grant_for_link(link: PayLink, now: datetime) -> None:
     """A pay link's grant: a day at most, and never past the link's own last day."""
     link_end = datetime.combine(link.expires_on + timedelta(days=1), day_time(0), tzinfo=UTC)
-    session[SESSION_KEY] = {
-        "customer_id": link.customer_id,
-        "until": int(min(link_end, now + GUEST_LIFETIME).timestamp()),
-        "generation": link.generation,
-        "invoice_id": link.invoice_id,
-    }
+    _remember(
+        link.customer_id, min(link_end, now + GUEST_LIFETIME), link.generation, link.invoice_id
+    )
 
 
 def revoke() -> None:
@@ -75,12 +76,10 @@ def _granted_customer() -> Customer | None:
         return None
     # scoped_get: another tenant's customer is None.
     customer = scoped_get(Customer, customer_id)
-    if customer is None or revoked(generation, customer):
-        return None
-    if isinstance(invoice_id, int) and not invoice_allows_link(
-        scoped_get(Invoice, invoice_id), customer
+    if customer is None or not still_valid(
+        generation, invoice_id if isinstance(invoice_id, int) else None, customer
     ):
-        return None  # the invoice whose link opened this visit was voided
+        return None
     return customer
 
 

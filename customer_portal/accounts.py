@@ -67,7 +67,7 @@ def sign_up():
                 "portal/claim_sent.html",
                 customer=customer,
                 sent_to=claim.sent_to,
-                days=portal_accounts.CLAIM_MAX_AGE.days,
+                days=portal_accounts.CLAIM_LINKS.max_age.days,
             )
     status = 422 if form.errors else 200
     return render_template(

@@ -30,7 +30,7 @@ from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.i18n import SESSION_KEY as LANGUAGE_KEY
 from shared.i18n import current_language
-from shared.invoices import OPEN_STATUSES, lines_of, totals_of
+from shared.invoices import is_payable, lines_of, totals_of
 from shared.invoices.for_customer import (
     customer_invoice,
     open_invoices,
@@ -38,10 +38,9 @@ from shared.invoices.for_customer import (
     paid_invoices,
     select_invoices,
 )
-from shared.invoices.models import Invoice
 from shared.invoices.sending import invoice_pdf
 from shared.pagination import page_number
-from shared.pay_links import invoice_allows_link, read_token, revoked
+from shared.pay_links import read_token, still_valid
 from shared.tenancy import scoped_get
 
 OPEN_PER_PAGE = 50
@@ -57,9 +56,7 @@ def pay_link(token: str):
     customer = scoped_get(Customer, link.customer_id) if link else None
     if link is None or customer is None:
         return render_template("portal/link_invalid.html"), 404
-    if revoked(link.generation, customer) or not invoice_allows_link(
-        scoped_get(Invoice, link.invoice_id), customer
-    ):
+    if not still_valid(link.generation, link.invoice_id, customer):
         return render_template("portal/link_revoked.html"), 410
     now = utcnow()
     if link.expires_on < now.date():
@@ -129,18 +126,10 @@ def paid():
     return render_template("portal/paid.html", invoices=page)
 
 
-def _shown_invoice(invoice_id: int) -> Invoice | None:
-    """The customer's invoice for this browser: a guest sees only what is open to pay."""
-    found = customer_invoice(g.customer.id, invoice_id)
-    if found is not None and g.payer is None and found.status not in OPEN_STATUSES:
-        return None
-    return found
-
-
 @bp.route("/invoices/<int:invoice_id>")
 @customer_required
 def invoice(invoice_id: int):
-    found = _shown_invoice(invoice_id)
+    found = customer_invoice(g.customer.id, invoice_id, guest=g.payer is None)
     if found is None:
         abort(404)
     lines = lines_of(found)
@@ -149,14 +138,14 @@ def invoice(invoice_id: int):
         invoice=found,
         lines=lines,
         totals=totals_of(found, lines),
-        payable=found.status in OPEN_STATUSES and found.balance_cents > 0,
+        payable=is_payable(found),
     )
 
 
 @bp.route("/invoices/<int:invoice_id>/pdf")
 @customer_required
 def invoice_pdf_download(invoice_id: int):
-    found = _shown_invoice(invoice_id)
+    found = customer_invoice(g.customer.id, invoice_id, guest=g.payer is None)
     if found is None or not found.electronic:
         abort(404)  # paper invoices are payable online but have no PDF in the portal
     pdf = invoice_pdf(g.tenant, found, language=current_language())

@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from shared.actors import Actor, record
 from shared.customers.models import Customer
 from shared.invoices.models import Invoice, InvoiceStatus
+from shared.tenancy import scoped_get
 from tenants.hosts import portal_host
 from tenants.models import Tenant
 from tenants.routing import portal_url
@@ -60,8 +61,8 @@ def token_for(
 
 
 def read_token(token: str, tenant_id: int) -> PayLink | None:
-    """The link behind a token if it is genuine and for this tenant (expiry and revocation are
-    checked apart, by `still_valid`)."""
+    """The link behind a token if it is genuine and for this tenant (expiry is checked apart, and
+    revocation by `still_valid`)."""
     if not token or len(token) > 300:
         return None
     try:
@@ -83,12 +84,15 @@ def read_token(token: str, tenant_id: int) -> PayLink | None:
     return PayLink(data[0], data[1], data[2], expires_on, data[4])
 
 
-def revoked(link_generation: int, customer: Customer) -> bool:
-    return link_generation < customer.pay_links_from
-
-
-def invoice_allows_link(invoice: Invoice | None, customer: Customer) -> bool:
-    """A link sent with an invoice works while that invoice is the customer's and is not void."""
+def still_valid(generation: int, invoice_id: int | None, customer: Customer) -> bool:
+    """A link (or the guest visit it opened) works while the vendor has not revoked the customer's
+    links since it was made, and while the invoice it came with is the customer's and not void.
+    Lookups grant visits with no invoice."""
+    if generation < customer.pay_links_from:
+        return False
+    if invoice_id is None:
+        return True
+    invoice = scoped_get(Invoice, invoice_id)
     return (
         invoice is not None
         and invoice.customer_id == customer.id

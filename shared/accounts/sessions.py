@@ -56,10 +56,6 @@ class SignInSession(TenantOwned, db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    @property
-    def user_id(self) -> int:
-        return self.staff_user_id or self.portal_user_id  # type: ignore[return-value]
-
 
 class SessionUser(UserMixin):
     """For Flask-Login, a user's id is the id of the session it was loaded or started with."""
@@ -126,19 +122,8 @@ def end(sign_in_id: str | None) -> None:
         )
 
 
-def end_all(kind: SessionKind, user_id: int, *, keep: str | None = None) -> None:
-    """End every session of a user, but `keep` (the browser that changed the password)."""
-    query = delete(SignInSession).where(getattr(SignInSession, _USER_COLUMN[kind]) == user_id)
-    parsed = parse(keep)
-    if parsed is not None:
-        query = query.where(SignInSession.key_hash != token_hash(parsed[1]))
-    db.session.execute(query)
-
-
-def sessions_of(kind: SessionKind, user_id: int) -> list[SignInSession]:
-    column = getattr(SignInSession, _USER_COLUMN[kind])
-    return list(
-        db.session.scalars(
-            select(SignInSession).where(column == user_id).order_by(SignInSession.id)
-        )
+def end_all(kind: SessionKind, user_id: int) -> None:
+    """End every session of a user (a password change: that browser then starts a new one)."""
+    db.session.execute(
+        delete(SignInSession).where(getattr(SignInSession, _USER_COLUMN[kind]) == user_id)
     )

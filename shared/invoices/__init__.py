@@ -31,6 +31,11 @@ MAX_LINE_CENTS = 10**11  # $1 billion a line
 OPEN_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 
 
+def is_payable(invoice: Invoice) -> bool:
+    """Issued, not void, and money still owed on it."""
+    return invoice.status in OPEN_STATUSES and invoice.balance_cents > 0
+
+
 @dataclass(frozen=True)
 class LineInput:
     description: str

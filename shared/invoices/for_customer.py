@@ -51,15 +51,16 @@ def paid_invoices(customer_id: int, page: int = 1, per_page: int = 25) -> Page[I
     return paginate(query, page, per_page)
 
 
-def customer_invoice(customer_id: int, invoice_id: int) -> Invoice | None:
-    """One of the customer's issued invoices; None for drafts, void, and anyone else's."""
+def customer_invoice(customer_id: int, invoice_id: int, *, guest: bool = False) -> Invoice | None:
+    """One of the customer's issued invoices; None for drafts, void, and anyone else's. A guest (a
+    pay link or a lookup, not the customer's account) sees only what is open to pay."""
     if not isinstance(invoice_id, int):
         return None
     return db.session.scalar(
         select(Invoice).where(
             Invoice.id == invoice_id,
             Invoice.customer_id == customer_id,
-            Invoice.status.in_(VISIBLE_STATUSES),
+            Invoice.status.in_(OPEN_STATUSES if guest else VISIBLE_STATUSES),
         )
     )
 

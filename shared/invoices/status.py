@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from shared.invoices import OPEN_STATUSES
+from shared.invoices import is_payable
 from shared.invoices.models import Invoice
 
 
@@ -25,6 +25,6 @@ class ShownStatus(enum.StrEnum):
 
 def shown_status(invoice: Invoice, today: date) -> ShownStatus:
     """Overdue wins over open and partially paid: money that is late is what matters first."""
-    if invoice.status in OPEN_STATUSES and invoice.balance_cents > 0 and invoice.due_date < today:
+    if is_payable(invoice) and invoice.due_date < today:
         return ShownStatus.OVERDUE
     return ShownStatus(invoice.status.value)

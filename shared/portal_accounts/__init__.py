@@ -79,7 +79,6 @@ def _new_user(
 # --- claiming: the customer's own billing address creates the account ---------------------------
 
 CLAIM_LINKS = SignedLinks("payer-claim", timedelta(days=3))
-CLAIM_MAX_AGE = CLAIM_LINKS.max_age
 
 
 def mask_address(email: str) -> str:
@@ -179,7 +178,7 @@ def request_claim(
         tenant=tenant,
         customer=customer,
         claim_link=link,
-        days=CLAIM_MAX_AGE.days,
+        days=CLAIM_LINKS.max_age.days,
         joining=account is not None,
     )
     return ClaimLink(mask_address(email), link)
