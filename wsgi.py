@@ -35,6 +35,7 @@ from shared.extensions import babel, csrf, db, limiter, login_manager, migrate
 from shared.i18n import LANGUAGES, SESSION_KEY, select_locale, supported
 from shared.invoices.models import Invoice
 from shared.invoices.status import shown_status
+from shared.invoices.terms import terms_choices, terms_label
 from shared.money import format_money
 from shared.passwords import use_cheap_hashing
 from shared.tenancy import enter_tenant
@@ -295,6 +296,8 @@ def register_templates(app: SidedFlask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["vendor_time"] = vendor_time
     app.jinja_env.filters["shown_status"] = shown_status_today
+    app.jinja_env.filters["terms"] = terms_label
+    app.jinja_env.globals["terms_choices"] = terms_choices
     app.jinja_env.filters["datelong"] = lambda value: format_date(value, "long")
     app.jinja_env.filters["datemedium"] = lambda value: format_date(value, "medium")
     app.jinja_env.filters["quantity"] = lambda milli: format_decimal(Decimal(milli) / 1000)
@@ -336,6 +339,7 @@ def shown_status_today(invoice: Invoice) -> str:
 
 
 def register_commands(app: SidedFlask) -> None:
+    from shared.bank_accounts import encryption_cli
     from shared.demo import demo_cli
     from shared.mail import mail_cli
     from tenants.cli import tenants_cli
@@ -343,3 +347,4 @@ def register_commands(app: SidedFlask) -> None:
     app.cli.add_command(tenants_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(encryption_cli)

@@ -41,6 +41,31 @@ def _secret_key(app_env: str, env: dict[str, str], instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _encryption_key(app_env: str, env: dict[str, str], instance: Path) -> str:
+    """Fernet keys, comma-separated (first encrypts, all decrypt): required in production, made once
+    and kept under instance/ in development, like the secret key."""
+    from cryptography.fernet import Fernet
+
+    keys = env.get("ENCRYPTION_KEY", "")
+    if keys:
+        try:
+            for part in keys.split(","):
+                Fernet(part.strip().encode())
+        except ValueError as error:
+            raise ConfigError(
+                "ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes), comma-separated."
+            ) from error
+        return keys
+    if app_env == "production":
+        raise ConfigError("ENCRYPTION_KEY is required in production.")
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "encryption_key"
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _port(env: dict[str, str]) -> int:
     """The port gunicorn binds (`config/gunicorn.conf.py` reads the same variable, same default)."""
     raw = env.get("PORT") or "8000"
@@ -99,6 +124,7 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
     migration_url = _database_url(env.get("MIGRATION_DATABASE_URL") or database_url)
     production = app_env == "production"
     secret_key = _secret_key(app_env, env, instance)
+    encryption_key = _encryption_key(app_env, env, instance)
     port = _port(env)
     ratelimit_storage = env.get("RATELIMIT_STORAGE_URI", "memory://")
     if production:
@@ -108,6 +134,7 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
         "TESTING": app_env == "test",
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": secret_key,
+        "ENCRYPTION_KEY": encryption_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # The defaults carry the port gunicorn binds, so `PORT=9000 make run` emails links that open.

@@ -171,7 +171,7 @@ def load_demo(now: datetime) -> None:
             issue_date=today - timedelta(days=age),
             due_date=today - timedelta(days=age) + timedelta(days=net),
             electronic=electronic,
-            terms=f"Net {net}",
+            terms=f"net_{net}",
             lines=[LineInput(d, Decimal(q), price) for d, q, price in lines],
         )
         open_invoice(invoice, now=now)

@@ -1,9 +1,16 @@
 """Every model, imported in one place so the metadata (and so Alembic) sees the whole schema."""
 
+from shared.bank_accounts.models import BankAccount  # noqa: F401
 from shared.customers.models import Customer  # noqa: F401
 from shared.faq.models import FaqEntry  # noqa: F401
 from shared.invoices.models import Invoice, InvoiceLine  # noqa: F401
 from shared.mail.models import OutboxAttachment, OutboxMessage  # noqa: F401
+from shared.payments.models import (  # noqa: F401
+    JournalEntry,
+    Payment,
+    PaymentAllocation,
+    PaymentStatusChange,
+)
 from shared.portal_accounts.models import PortalAccount, PortalInvitation, PortalUser  # noqa: F401
 from shared.sequences import TenantSequence  # noqa: F401
 from shared.support.models import SupportReply, SupportRequest  # noqa: F401

@@ -58,6 +58,7 @@ def test_defaults_and_unknown_environment(tmp_path: Path):
         {
             "APP_ENV": "production",
             "SECRET_KEY": "k" * 40,
+            "ENCRYPTION_KEY": "K" * 43 + "=",
             "INSTANCE_PATH": str(tmp_path),
             "DATABASE_URL": "postgresql://db/app",
             "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",  # gunicorn runs 2 workers
@@ -131,3 +132,14 @@ def test_migrations_may_connect_as_the_owner_and_grant_the_app_role(tmp_path: Pa
     )
     assert named["DATABASE_APP_ROLE"] == "web"
     assert load_settings(base)["DATABASE_APP_ROLE"] is None  # SQLite
+
+
+def test_encryption_key_is_required_in_production_and_kept_in_development(tmp_path: Path):
+    production = {"APP_ENV": "production", "SECRET_KEY": "k" * 40, "INSTANCE_PATH": str(tmp_path)}
+    with pytest.raises(ConfigError, match="ENCRYPTION_KEY is required"):
+        load_settings(production)
+    with pytest.raises(ConfigError, match="Fernet keys"):
+        load_settings({**production, "ENCRYPTION_KEY": "not-a-key"})
+    first = load_settings({"INSTANCE_PATH": str(tmp_path)})["ENCRYPTION_KEY"]
+    assert first == load_settings({"INSTANCE_PATH": str(tmp_path)})["ENCRYPTION_KEY"]
+    assert first != load_settings({"INSTANCE_PATH": str(tmp_path / "b")})["ENCRYPTION_KEY"]

@@ -214,7 +214,11 @@ def test_custom_domain_instructions_and_links_carry_the_port(app_on_9000, monkey
 
 # --- production and rate limits ---------------------------------------------------------------
 
-PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "p" * 40}
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "p" * 40,
+    "ENCRYPTION_KEY": "K" * 43 + "=",
+}
 
 
 @pytest.mark.parametrize(

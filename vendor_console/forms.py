@@ -128,7 +128,7 @@ class InvoiceForm(CleanForm):
     # InputRequired, not DataRequired: a badly written date keeps its own "not a valid date" message.
     issue_date = DateField(_l("Invoice date"), validators=[_present])
     due_date = DateField(_l("Due date"), validators=[_present])
-    terms = StringField(_l("Terms"), validators=[_length(60)])
+    terms = StringField(_l("Terms"), validators=[_length(60)], render_kw={"list": "terms-choices"})
     electronic = BooleanField(
         _l("Electronic invoice (customers can download the PDF)"), default=True
     )

@@ -29,6 +29,7 @@ from shared.invoices import (
 from shared.invoices.imports import import_invoices, parse_price, parse_quantity, parse_tax_rate
 from shared.invoices.models import InvoiceStatus
 from shared.invoices.sending import invoice_pdf, send_invoice
+from shared.invoices.terms import terms_label
 from shared.money import cents_to_decimal
 from shared.pagination import page_number
 from shared.tenancy import scoped_get
@@ -153,7 +154,7 @@ def new_invoice():
     if request.method == "GET":
         form.issue_date.data = vendor_today()
         form.due_date.data = form.issue_date.data + timedelta(days=30)
-        form.terms.data = _("Net 30")
+        form.terms.data = terms_label("net_30")
         if request.args.get("customer_id", "").isdigit():
             form.customer_id.data = request.args["customer_id"]
     failed = False
@@ -210,7 +211,7 @@ def _fill(form: InvoiceForm, invoice) -> None:
     form.number.data = invoice.number
     form.issue_date.data, form.due_date.data = invoice.issue_date, invoice.due_date
     form.terms.data, form.notes.data, form.electronic.data = (
-        invoice.terms,
+        terms_label(invoice.terms),
         invoice.notes,
         invoice.electronic,
     )

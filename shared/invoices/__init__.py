@@ -20,6 +20,7 @@ from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.extensions import db
 from shared.invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from shared.invoices.terms import terms_code
 from shared.sequences import next_value
 from shared.tenancy import scoped_get
 from shared.text import searchable
@@ -28,7 +29,12 @@ INVOICE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 INVOICE_NUMBER_START = 400001
 MAX_LINES = 200
 MAX_LINE_CENTS = 10**11  # $1 billion a line
-OPEN_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+OPEN_STATUSES = (
+    InvoiceStatus.OPEN,
+    InvoiceStatus.PARTIALLY_PAID,
+    InvoiceStatus.PAYMENT_SCHEDULED,
+    InvoiceStatus.PAYMENT_PROCESSING,
+)
 
 
 def is_payable(invoice: Invoice) -> bool:
@@ -203,7 +209,7 @@ def create_invoice(
         issue_date=issue_date,
         due_date=due_date,
         electronic=electronic,
-        terms=(terms or "").strip()[:60],
+        terms=terms_code(terms),
         notes=(notes or "").strip()[:5000],
         total_cents=0,
     )
@@ -246,7 +252,7 @@ def update_draft(
         invoice.number = new_number
     invoice.issue_date, invoice.due_date = issue_date, due_date
     invoice.electronic = electronic
-    invoice.terms = (terms or "").strip()[:60]
+    invoice.terms = terms_code(terms)
     invoice.notes = (notes or "").strip()[:5000]
     db.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
     _attach_lines(invoice, rows)
@@ -273,10 +279,9 @@ def void_invoice(invoice: Invoice, reason: str, *, now: datetime, actor: Actor =
         raise InputError("reason", str(_l("Use at most %(n)d characters.", n=500)))
     if invoice.status is InvoiceStatus.VOID:
         raise InputError("status", str(_l("This invoice is already void.")))
-    if invoice.paid_cents > 0 or invoice.status in (
-        InvoiceStatus.PAID,
-        InvoiceStatus.PARTIALLY_PAID,
-    ):
+    if (
+        invoice.paid_cents or invoice.scheduled_cents or invoice.processing_cents
+    ) or invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN):
         raise InputError("status", str(_l("An invoice with payments cannot be voided.")))
     invoice.status = InvoiceStatus.VOID
     invoice.void_reason = reason

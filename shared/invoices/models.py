@@ -28,6 +28,8 @@ class InvoiceStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     PARTIALLY_PAID = "partially_paid"
+    PAYMENT_SCHEDULED = "payment_scheduled"
+    PAYMENT_PROCESSING = "payment_processing"
     PAID = "paid"
     VOID = "void"
 
@@ -45,7 +47,12 @@ class Invoice(TenantOwned, db.Model):
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("late_fee_cents >= 0", name="late_fee_not_negative"),
         CheckConstraint("paid_cents >= 0", name="paid_not_negative"),
-        CheckConstraint("paid_cents <= total_cents + late_fee_cents", name="never_overpaid"),
+        CheckConstraint("scheduled_cents >= 0", name="scheduled_not_negative"),
+        CheckConstraint("processing_cents >= 0", name="processing_not_negative"),
+        CheckConstraint(
+            "scheduled_cents + processing_cents + paid_cents <= total_cents + late_fee_cents",
+            name="never_overpaid",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,10 +82,16 @@ class Invoice(TenantOwned, db.Model):
     late_fee_cents: Mapped[int] = mapped_column(
         BigInteger, default=0, comment="Late fees assessed so far (by the late-fee job)."
     )
+    # The three below are kept by the ledger (shared.payments) under the invoice's row lock, never
+    # set by hand: list pages read them without a query per invoice.
+    scheduled_cents: Mapped[int] = mapped_column(
+        BigInteger, default=0, comment="Allocated by payments not yet executed."
+    )
+    processing_cents: Mapped[int] = mapped_column(
+        BigInteger, default=0, comment="Allocated by payments submitted and not settled (ACH)."
+    )
     paid_cents: Mapped[int] = mapped_column(
-        BigInteger,
-        default=0,
-        comment="Allocated by payments that are scheduled, in flight or settled.",
+        BigInteger, default=0, comment="Settled: allocated by succeeded payments, less refunds."
     )
     notes: Mapped[str] = mapped_column(Text, default="")
     void_reason: Mapped[str] = mapped_column(String(500), default="")
@@ -92,8 +105,15 @@ class Invoice(TenantOwned, db.Model):
 
     @hybrid_property
     def owed_cents(self) -> int:
-        """Total plus late fees, less what payments cover; in Python and in SQL (for sums)."""
-        return self.total_cents + self.late_fee_cents - self.paid_cents
+        """Total plus late fees, less what payments cover (scheduled, processing and settled); in
+        Python and in SQL (for sums). The invoice's money is defined in shared.invoices.amounts."""
+        return (
+            self.total_cents
+            + self.late_fee_cents
+            - self.scheduled_cents
+            - self.processing_cents
+            - self.paid_cents
+        )
 
     @property
     def balance_cents(self) -> int:

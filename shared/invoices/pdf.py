@@ -17,6 +17,7 @@ from shared.customers.models import Customer
 from shared.i18n import locale_for
 from shared.invoices import totals_of
 from shared.invoices.models import Invoice, InvoiceLine
+from shared.invoices.terms import terms_label
 from shared.money import cents_to_decimal
 from tenants.models import Tenant
 
@@ -118,7 +119,7 @@ def render_invoice_pdf(
             (_("Client number"), customer.client_number),
         ]
         if invoice.terms:
-            facts.append((_("Terms"), invoice.terms))
+            facts.append((_("Terms"), terms_label(invoice.terms)))
         for label, value in facts:
             pdf.cell(40, 6, t(label))
             pdf.cell(0, 6, t(value), new_x="LMARGIN", new_y="NEXT")

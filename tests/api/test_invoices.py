@@ -53,7 +53,7 @@ def test_an_invoice_is_issued_with_its_total_balance_and_pay_link(app, api, cust
     assert invoice["paid"] == "0.00"
     assert invoice["late_fees"] == "0.00"
     assert invoice["issue_date"] == TODAY.isoformat()
-    assert invoice["terms"] == "Net 30"
+    assert invoice["terms"] == "net_30"
     assert invoice["electronic"] is True
     assert invoice["sent_at"] is None
     assert invoice["lines"] == [

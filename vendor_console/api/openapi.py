@@ -40,10 +40,12 @@ malformed JSON and bodies that are not objects answer 400; a wrong content type 
 
 **Invoices** made through the API are issued at once (status `open`) unless the body says
 `"draft": true`; `"send": true` also emails the invoice to the customer with its pay link (and its
-PDF when electronic). Statuses: `draft`, `open`, `partially_paid`, `paid`, `void`.
+PDF when electronic). Statuses: `draft`, `open`, `partially_paid`, `payment_scheduled`, `payment_processing`,
+`paid`, `void`; the status follows the money and is never set by hand.
 
 **Payments** are not part of this version: there is no `/payments` endpoint yet (it answers 404).
-Until then, an invoice's `paid` and `balance` show what payments cover.
+An invoice's `scheduled`, `processing` and `paid` (settled only) show what payments cover, and
+`balance` what is still open to pay.
 """
 
 _JSON = "application/json"

@@ -151,7 +151,14 @@ class InvoiceCreate(ApiSchema):
     electronic = Flag(
         metadata={"description": "Paper invoices have no PDF in the portal. Default true."}
     )
-    terms = Text(max_length=60, metadata={"example": "Net 30"})
+    terms = Text(
+        max_length=60,
+        metadata={
+            "example": "net_30",
+            "description": "A code (due_on_receipt, net_7, net_10, net_15, net_30, net_45, net_60,"
+            " net_90); 'Net 30' is read as net_30, other text is kept as written.",
+        },
+    )
     notes = Text(max_length=5000, multiline=True)
     lines = List(Nested(LineCreate), max_items=MAX_LINES, required=True)
     draft = Flag(
@@ -186,11 +193,27 @@ class Invoice(Schema):
     due_date = Day(required=True)
     electronic = fields.Boolean(required=True)
     currency = fields.String(required=True, metadata={"example": "USD"})
-    terms = fields.String(required=True)
+    terms = fields.String(
+        required=True, metadata={"description": "A terms code such as net_30, or free text."}
+    )
     notes = fields.String(required=True)
     total = Amount(attribute="total_cents", required=True)
     late_fees = Amount(attribute="late_fee_cents", required=True)
-    paid = Amount(attribute="paid_cents", required=True)
+    scheduled = Amount(
+        attribute="scheduled_cents",
+        required=True,
+        metadata={"description": "Allocated by payments not yet executed."},
+    )
+    processing = Amount(
+        attribute="processing_cents",
+        required=True,
+        metadata={"description": "Allocated by payments submitted and not settled (ACH)."},
+    )
+    paid = Amount(
+        attribute="paid_cents",
+        required=True,
+        metadata={"description": "Settled money only."},
+    )
     balance = Amount(
         attribute="balance_cents",
         required=True,

@@ -1,0 +1,211 @@
+"""Bank accounts a signed-in payer adds for ACH debits (issue 8, point 3).
+
+Only the last four digits are ever shown, logged or emailed (`BankAccount.masked`); the number is
+kept encrypted (shared.encryption). A private account is the adder's alone: colleagues do not see
+it, cannot use it, and its id answers like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import click
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from stdnum.exceptions import ValidationError
+from stdnum.us import rtn
+
+from shared import encryption
+from shared.actors import Actor, record
+from shared.bank_accounts.models import BankAccount, BankAccountKind
+from shared.clock import utcnow
+from shared.errors import InputError
+from shared.extensions import db
+from shared.portal_accounts.models import PortalUser
+from shared.tenancy import tenant_scope
+from shared.unit_of_work import unit_of_work
+from tenants.models import Tenant
+
+__all__ = [
+    "BankAccount",
+    "BankAccountData",
+    "BankAccountKind",
+    "add_bank_account",
+    "default_terms",
+    "get_usable",
+    "reencrypt_all",
+    "remove_bank_account",
+    "terms_version",
+    "usable_bank_accounts",
+]
+
+DEFAULT_TERMS = {
+    "en": (
+        "By adding this bank account you authorize {vendor} to debit it by ACH for the payments "
+        "you make or schedule in this portal, in the amounts and on the dates you choose. You "
+        "confirm that you may authorize debits from this account. You may cancel a scheduled "
+        "payment before its date or remove this account at any time in the portal."
+    ),
+    "es": (
+        "Al agregar esta cuenta bancaria, usted autoriza a {vendor} a debitarla por ACH para los "
+        "pagos que haga o programe en este portal, por los montos y en las fechas que elija. Usted "
+        "confirma que puede autorizar débitos de esta cuenta. Puede cancelar un pago programado "
+        "antes de su fecha o quitar esta cuenta en cualquier momento en el portal."
+    ),
+}
+
+
+def default_terms(language: str, vendor: str) -> str:
+    """The default Terms of Service (ACH authorisation) in `language` (en or es)."""
+    return DEFAULT_TERMS.get(language, DEFAULT_TERMS["en"]).format(vendor=vendor)
+
+
+def terms_version(text: str) -> str:
+    """What is stored with an acceptance: a hash that names exactly the text shown."""
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class BankAccountData:
+    holder_name: str
+    routing_number: str
+    account_number: str
+    account_number_again: str
+    kind: str
+    nickname: str = ""
+    private: bool = False
+    accepted_terms: bool = False
+    terms_text: str = ""  # the text shown to the payer; its hash is stored
+    ip: str = ""
+    user_agent: str = ""
+
+
+def _routing(raw: str) -> str:
+    value = (raw or "").strip()
+    if not value.isdigit() or not value.isascii():
+        raise InputError("routing_number", _("A routing number has only digits."))
+    if len(value) != 9:
+        raise InputError("routing_number", _("A routing number has 9 digits."))
+    if set(value) == {"0"}:
+        raise InputError("routing_number", _("This is not a valid routing number."))
+    try:
+        rtn.validate(value)
+    except ValidationError:
+        raise InputError(
+            "routing_number", _("This routing number's check digit is wrong: check it.")
+        ) from None
+    return value
+
+
+def _account_number(raw: str, again: str) -> str:
+    value = (raw or "").strip()
+    if not value.isdigit() or not value.isascii():
+        raise InputError("account_number", _("An account number has only digits."))
+    if not 4 <= len(value) <= 17:
+        raise InputError("account_number", _("An account number has 4 to 17 digits."))
+    if (again or "").strip() != value:
+        raise InputError("account_number_again", _("The two account numbers differ."))
+    return value
+
+
+def add_bank_account(
+    tenant_id: int, actor: Actor, payer_user: PortalUser, data: BankAccountData
+) -> BankAccount:
+    """Check everything first, then add: bad input raises InputError and saves nothing."""
+    holder = (data.holder_name or "").strip()
+    if not holder:
+        raise InputError("holder_name", _("Enter the account holder's name."))
+    if len(holder) > 120:
+        raise InputError("holder_name", _("The holder's name is too long."))
+    routing = _routing(data.routing_number)
+    number = _account_number(data.account_number, data.account_number_again)
+    try:
+        kind = BankAccountKind(data.kind)
+    except ValueError:
+        raise InputError("kind", _("Choose checking or savings.")) from None
+    nickname = (data.nickname or "").strip()
+    if len(nickname) > 60:
+        raise InputError("nickname", _("The nickname is too long."))
+    if not data.accepted_terms or not data.terms_text:
+        raise InputError("accept_terms", _("Accept the Terms of Service to add a bank account."))
+    account = BankAccount(
+        tenant_id=tenant_id,
+        customer_id=payer_user.customer_id,
+        portal_user_id=payer_user.id,
+        holder_name=holder,
+        routing_number=routing,
+        account_number_encrypted=encryption.encrypt(number),
+        last4=number[-4:],
+        kind=kind,
+        nickname=nickname,
+        private=bool(data.private),
+        terms_version=terms_version(data.terms_text),
+        terms_accepted_at=utcnow(),
+        terms_ip=(data.ip or "")[:45],
+        terms_user_agent=(data.user_agent or "")[:300],
+    )
+    db.session.add(account)
+    db.session.flush()
+    record(tenant_id, actor, "bank_account.added", bank_account=account.id, last4=account.last4)
+    return account
+
+
+def _usable(customer_id: int, payer_user: PortalUser):
+    return select(BankAccount).where(
+        BankAccount.customer_id == customer_id,
+        BankAccount.removed_at.is_(None),
+        or_(BankAccount.portal_user_id == payer_user.id, BankAccount.private.is_(False)),
+    )
+
+
+def usable_bank_accounts(customer_id: int, payer_user: PortalUser) -> list[BankAccount]:
+    """The payer's own accounts and colleagues' non-private ones, for this customer."""
+    if payer_user.customer_id != customer_id:
+        return []
+    return list(db.session.scalars(_usable(customer_id, payer_user).order_by(BankAccount.id)))
+
+
+def get_usable(customer_id: int, payer_user: PortalUser, account_id: int) -> BankAccount | None:
+    """None for another customer's, another tenant's, a removed or a colleague's private account."""
+    if payer_user.customer_id != customer_id:
+        return None
+    return db.session.scalar(_usable(customer_id, payer_user).where(BankAccount.id == account_id))
+
+
+def remove_bank_account(tenant_id: int, actor: Actor, account: BankAccount) -> None:
+    """Soft removal: the row stays so past payments still name it."""
+    account.removed_at = utcnow()
+    db.session.flush()
+    record(tenant_id, actor, "bank_account.removed", bank_account=account.id, last4=account.last4)
+
+
+def reencrypt_all() -> int:
+    """Every stored account number encrypted again with the first key, tenant by tenant (row-level
+    security shows a session one tenant's rows at a time)."""
+    count = 0
+    tenant_ids = db.session.scalars(select(Tenant.id).order_by(Tenant.id)).all()
+    for tenant_id in tenant_ids:
+        with tenant_scope(tenant_id):
+            for account in db.session.scalars(select(BankAccount)):
+                account.account_number_encrypted = encryption.rotate(
+                    account.account_number_encrypted
+                )
+                count += 1
+            db.session.flush()
+    return count
+
+
+@click.group("encryption", help="Encryption at rest.")
+def encryption_cli() -> None:
+    pass
+
+
+@encryption_cli.command("rotate")
+@with_appcontext
+def rotate_command() -> None:
+    """Re-encrypt every stored bank account number with the first ENCRYPTION_KEY."""
+    with unit_of_work():
+        count = reencrypt_all()
+    click.echo(f"re-encrypted {count} bank account number(s)")

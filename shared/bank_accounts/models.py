@@ -1,0 +1,68 @@
+"""Bank accounts a portal user adds to pay by ACH; the account number is kept only encrypted."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.clock import UTCDateTime, utcnow
+from shared.extensions import db
+from shared.tenancy import TenantOwned, tenant_foreign_key
+
+
+class BankAccountKind(enum.StrEnum):
+    CHECKING = "checking"
+    SAVINGS = "savings"
+
+
+class BankAccount(TenantOwned, db.Model):
+    """One payer's bank account for one customer; private ones are hidden from colleagues."""
+
+    __tablename__ = "bank_accounts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        Index("ix_bank_accounts_tenant_id_customer_id", "tenant_id", "customer_id"),
+        tenant_foreign_key("customer_id", "customers", ondelete="CASCADE"),
+        tenant_foreign_key("portal_user_id", "portal_users", ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column()
+    portal_user_id: Mapped[int] = mapped_column(comment="The portal user who added it.")
+    holder_name: Mapped[str] = mapped_column(String(120))
+    routing_number: Mapped[str] = mapped_column(String(9))
+    account_number_encrypted: Mapped[str] = mapped_column(
+        Text, comment="Fernet token (shared.encryption); never the number in clear."
+    )
+    last4: Mapped[str] = mapped_column(String(4))
+    kind: Mapped[BankAccountKind] = mapped_column(
+        Enum(
+            BankAccountKind,
+            name="bank_account_kind",
+            native_enum=False,
+            create_constraint=True,
+            length=10,
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+        )
+    )
+    nickname: Mapped[str] = mapped_column(String(60), default="")
+    private: Mapped[bool] = mapped_column(default=False)
+    terms_version: Mapped[str] = mapped_column(String(64), comment="Which ToS text was accepted.")
+    terms_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    terms_ip: Mapped[str] = mapped_column(String(45))
+    terms_user_agent: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="Removed accounts stay, so past payments still name them."
+    )
+
+    @property
+    def masked(self) -> str:
+        from flask_babel import gettext as _
+
+        kind = _("Checking") if self.kind is BankAccountKind.CHECKING else _("Savings")
+        return f"{kind} ••••{self.last4}"

@@ -1,0 +1,75 @@
+"""Cards, through one gateway interface chosen by `CARD_GATEWAY` ("sandbox" or "stripe").
+
+Our servers never see a card number or a CVC: the payer's browser gives them to the processor (the
+sandbox's tokenising blueprint, or Stripe.js) and our endpoints receive only a token. A token tells
+us the brand, the funding type (which decides the surcharge), the last four digits and the expiry.
+
+Every call that moves money carries our idempotency key, so a retry after a timeout, a double click
+or a second process never charges twice: the gateway answers the first result again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from flask import current_app
+
+from shared.payments.models import CardFunding
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a token (or a saved card) tells us about a card: never its number."""
+
+    brand: str  # "visa", "mastercard", "amex", "discover", …
+    funding: CardFunding
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    """A charge that the processor answered. `succeeded` False is a decline: `decline_code` is the
+    processor's reason ("card_declined", "insufficient_funds", "expired_card", …)."""
+
+    succeeded: bool
+    reference: str = ""  # the processor's id of the charge (PaymentIntent id), for refunds
+    decline_code: str = ""
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    reference: str
+
+
+class GatewayUnavailable(Exception):
+    """The processor did not answer (timeout, processing error): the outcome is unknown, and a retry
+    with the same idempotency key is safe and tells."""
+
+
+class CardGateway(Protocol):
+    name: str
+
+    def describe(self, token: str) -> Card | None:
+        """The card behind a token from the payer's browser; None when it is not a valid token."""
+
+    def save(self, token: str, *, idempotency_key: str) -> str:
+        """A reusable reference for the card behind `token` (to charge it on a later date)."""
+
+    def charge(
+        self, source: str, amount_cents: int, *, idempotency_key: str, description: str
+    ) -> ChargeResult:
+        """Charge a token or a saved card's reference. Raises GatewayUnavailable when unknown."""
+
+    def refund(self, reference: str, amount_cents: int, *, idempotency_key: str) -> RefundResult:
+        """Refund part or all of a charge. Raises GatewayUnavailable when unknown."""
+
+
+EXTENSION = "card_gateway"
+
+
+def gateway() -> CardGateway:
+    """The application's card gateway (set up by `init_app` from `CARD_GATEWAY`)."""
+    return current_app.extensions[EXTENSION]

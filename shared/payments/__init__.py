@@ -1,0 +1,279 @@
+"""Payments and the ledger (issue 8). Operations take the tenant and an Actor, flush, never commit.
+
+Invoices are locked `FOR UPDATE` in id order before their amounts are checked or changed, so two
+payments never deadlock and an invoice never goes below zero counting scheduled and processing
+money. Only these operations write an invoice's scheduled, processing and paid columns and its
+stored status (shared.invoices.amounts.status_from_money).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from shared.actors import Actor, ActorKind
+from shared.errors import InputError
+from shared.extensions import db
+from shared.invoices import is_payable
+from shared.invoices.amounts import status_from_money
+from shared.invoices.models import Invoice
+from shared.payments.models import (
+    Account,
+    JournalEntry,
+    MadeBy,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    PaymentStatus,
+    PaymentStatusChange,
+)
+
+S = PaymentStatus
+_COLUMN = {
+    S.SCHEDULED: "scheduled_cents",
+    S.PROCESSING: "processing_cents",
+    S.SUCCEEDED: "paid_cents",
+}
+
+
+class IdempotencyConflict(InputError):
+    """The same idempotency key came with different parameters."""
+
+
+def _lock_invoices(ids: Iterable[int]) -> dict[int, Invoice]:
+    rows = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.id.in_(sorted(set(ids))))
+        .order_by(Invoice.id)
+        .with_for_update()
+    ).all()
+    return {invoice.id: invoice for invoice in rows}
+
+
+def _record(tenant, actor: Actor, payment: Payment, old: S | None, new: S, cause: str) -> None:
+    db.session.add(
+        PaymentStatusChange(
+            tenant_id=tenant.id,
+            payment_id=payment.id,
+            from_status=old,
+            to_status=new,
+            actor_kind=actor.kind.value,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            cause=cause,
+        )
+    )
+
+
+def _made_by(actor: Actor) -> MadeBy:
+    if actor.kind is ActorKind.SYSTEM:
+        return MadeBy.AUTOPAY
+    return MadeBy(actor.kind.value)
+
+
+def create_payment(
+    tenant,
+    actor: Actor,
+    customer,
+    *,
+    allocations: dict[int, int],
+    method: PaymentMethod | str,
+    pay_on: date,
+    idempotency_key: str,
+    fee_cents: int = 0,
+    card=None,
+    bank_account_id: int | None = None,
+    saved_card_id: int | None = None,
+    receipt_email: str = "",
+) -> Payment:
+    method = PaymentMethod(method)
+    wanted = {int(k): int(v) for k, v in allocations.items()}
+    if not idempotency_key or len(idempotency_key) > 255:
+        raise InputError("idempotency_key", str(_l("This payment could not be identified.")))
+    existing = db.session.scalars(
+        select(Payment).where(Payment.idempotency_key == idempotency_key)
+    ).first()
+    if existing is not None:
+        return _same_or_conflict(existing, customer, wanted, method, pay_on, fee_cents)
+    if not wanted:
+        raise InputError("allocations", str(_l("Choose at least one invoice to pay.")))
+    if fee_cents < 0 or (fee_cents and method is not PaymentMethod.CARD):
+        raise InputError("fee", str(_l("This fee cannot be charged.")))
+    invoices = _lock_invoices(wanted)
+    # Another request with the key may have committed while this one waited for the locks.
+    existing = db.session.scalars(
+        select(Payment).where(Payment.idempotency_key == idempotency_key)
+    ).first()
+    if existing is not None:
+        return _same_or_conflict(existing, customer, wanted, method, pay_on, fee_cents)
+    for invoice_id, amount in sorted(wanted.items()):
+        invoice = invoices.get(invoice_id)
+        if invoice is None or invoice.customer_id != customer.id or not is_payable(invoice):
+            raise InputError("allocations", str(_l("This invoice cannot be paid.")))
+        if amount <= 0:
+            raise InputError(
+                "allocations", str(_l("Pay more than 0 on invoice %(n)s.", n=invoice.number))
+            )
+        if amount > invoice.balance_cents:
+            raise InputError(
+                "allocations",
+                str(_l("Pay at most the balance of invoice %(n)s.", n=invoice.number)),
+            )
+    amount_cents = sum(wanted.values())
+    payment = Payment(
+        tenant_id=tenant.id,
+        customer_id=customer.id,
+        method=method,
+        card_brand=getattr(card, "brand", "") or "",
+        card_funding=getattr(card, "funding", None),
+        card_last4=getattr(card, "last4", "") or "",
+        bank_account_id=bank_account_id,
+        saved_card_id=saved_card_id,
+        amount_cents=amount_cents,
+        fee_cents=fee_cents,
+        total_cents=amount_cents + fee_cents,
+        pay_on=pay_on,
+        status=S.SCHEDULED,
+        idempotency_key=idempotency_key,
+        made_by_kind=_made_by(actor),
+        made_by_id=actor.id,
+        made_by_label=actor.label,
+        receipt_email=receipt_email,
+        gateway_reference="",
+    )
+    db.session.add(payment)
+    db.session.flush()
+    transaction = uuid.uuid4().hex
+    for invoice_id, amount in sorted(wanted.items()):
+        db.session.add(
+            PaymentAllocation(
+                tenant_id=tenant.id,
+                payment_id=payment.id,
+                invoice_id=invoice_id,
+                amount_cents=amount,
+                refunded_cents=0,
+            )
+        )
+        _entry(tenant, transaction, Account.RECEIVABLE, -amount, payment, invoice_id)
+        invoice = invoices[invoice_id]
+        invoice.scheduled_cents += amount
+        invoice.status = status_from_money(invoice)
+    _entry(tenant, transaction, Account.PAYER_FUNDS, amount_cents + fee_cents, payment, None)
+    if fee_cents:
+        _entry(tenant, transaction, Account.FEES, -fee_cents, payment, None)
+    _record(tenant, actor, payment, None, S.SCHEDULED, "")
+    db.session.flush()
+    return payment
+
+
+def _same_or_conflict(existing, customer, wanted, method, pay_on, fee_cents) -> Payment:
+    had = {
+        a.invoice_id: a.amount_cents
+        for a in db.session.scalars(
+            select(PaymentAllocation).where(PaymentAllocation.payment_id == existing.id)
+        )
+    }
+    same = (
+        existing.customer_id == customer.id
+        and had == wanted
+        and existing.method is method
+        and existing.pay_on == pay_on
+        and existing.fee_cents == fee_cents
+    )
+    if not same:
+        raise IdempotencyConflict(
+            "idempotency_key",
+            str(_l("This payment was already made with other details; start again.")),
+        )
+    return existing
+
+
+def _entry(tenant, transaction, account, amount, payment, invoice_id, reverses_id=None):
+    entry = JournalEntry(
+        tenant_id=tenant.id,
+        transaction_id=transaction,
+        account=account,
+        amount_cents=amount,
+        payment_id=payment.id,
+        invoice_id=invoice_id,
+        reverses_id=reverses_id,
+        memo="",
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _allocations(payment: Payment) -> list[PaymentAllocation]:
+    return list(
+        db.session.scalars(
+            select(PaymentAllocation)
+            .where(PaymentAllocation.payment_id == payment.id)
+            .order_by(PaymentAllocation.invoice_id)
+        )
+    )
+
+
+def _move(tenant, actor, payment: Payment, allowed: tuple[S, ...], new: S, cause: str) -> Payment:
+    """Move a payment and its invoices' money from one status column to another (or out)."""
+    allocations = _allocations(payment)
+    invoices = _lock_invoices(a.invoice_id for a in allocations)
+    db.session.refresh(payment, with_for_update=True)
+    old = payment.status
+    if old not in allowed:
+        raise InputError("status", str(_l("This payment cannot be changed any more.")))
+    for allocation in allocations:
+        invoice = invoices[allocation.invoice_id]
+        amount = allocation.amount_cents - allocation.refunded_cents
+        setattr(invoice, _COLUMN[old], getattr(invoice, _COLUMN[old]) - amount)
+        if new in _COLUMN:
+            setattr(invoice, _COLUMN[new], getattr(invoice, _COLUMN[new]) + amount)
+        invoice.status = status_from_money(invoice)
+    if new in (S.CANCELLED, S.FAILED, S.RETURNED):
+        _reverse_all(tenant, payment)
+    payment.status = new
+    _record(tenant, actor, payment, old, new, cause)
+    db.session.flush()
+    return payment
+
+
+def _reverse_all(tenant, payment: Payment) -> None:
+    """Reverse every entry of the payment not yet reversed, as one new transaction."""
+    entries = db.session.scalars(
+        select(JournalEntry).where(JournalEntry.payment_id == payment.id).order_by(JournalEntry.id)
+    ).all()
+    reversed_ids = {e.reverses_id for e in entries if e.reverses_id is not None}
+    transaction = uuid.uuid4().hex
+    for entry in entries:
+        if entry.reverses_id is None and entry.id not in reversed_ids:
+            _entry(
+                tenant,
+                transaction,
+                entry.account,
+                -entry.amount_cents,
+                payment,
+                entry.invoice_id,
+                reverses_id=entry.id,
+            )
+
+
+def cancel_payment(tenant, actor: Actor, payment: Payment, cause: str = "") -> Payment:
+    return _move(tenant, actor, payment, (S.SCHEDULED,), S.CANCELLED, cause)
+
+
+def mark_processing(tenant, actor: Actor, payment: Payment, cause: str = "") -> Payment:
+    return _move(tenant, actor, payment, (S.SCHEDULED,), S.PROCESSING, cause)
+
+
+def mark_succeeded(
+    tenant, actor: Actor, payment: Payment, gateway_reference: str = "", cause: str = ""
+) -> Payment:
+    payment.gateway_reference = gateway_reference or payment.gateway_reference
+    return _move(tenant, actor, payment, (S.SCHEDULED, S.PROCESSING), S.SUCCEEDED, cause)
+
+
+def mark_failed(tenant, actor: Actor, payment: Payment, cause: str = "") -> Payment:
+    return _move(tenant, actor, payment, (S.SCHEDULED, S.PROCESSING), S.FAILED, cause)

@@ -1,0 +1,199 @@
+"""The payment ledger: payments, their allocations to invoices, their status history, and an
+append-only journal of money movements. Amounts are integer cents.
+
+A refund or a return is a new journal transaction whose entries point at the ones they reverse
+(`reverses_id`, unique: an entry is reversed at most once); nothing here is ever edited. Every
+journal transaction (`transaction_id`) sums to zero.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Enum,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.clock import UTCDateTime, utcnow
+from shared.extensions import db
+from shared.tenancy import TenantOwned, tenant_foreign_key
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class PaymentMethod(enum.StrEnum):
+    ACH = "ach"
+    CARD = "card"
+
+
+class CardFunding(enum.StrEnum):
+    CREDIT = "credit"
+    DEBIT = "debit"
+    PREPAID = "prepaid"
+    UNKNOWN = "unknown"
+
+
+class PaymentStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # not yet executed
+    PROCESSING = "processing"  # ACH: submitted, not settled
+    SUCCEEDED = "succeeded"  # card: charged; ACH: settled
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"  # ACH: settled, then returned by the bank
+
+
+class MadeBy(enum.StrEnum):
+    """Who or what made a payment: shared.actors.ActorKind's people, plus AutoPay."""
+
+    PAYER = "payer"
+    GUEST = "guest"
+    STAFF = "staff"
+    API_KEY = "api_key"
+    AUTOPAY = "autopay"
+
+
+class Account(enum.StrEnum):
+    """Journal accounts. A payment moves money from `receivable` (the invoice's open amount) to
+    `payer_funds` (money on its way or received); a fee is charged to the payer into `fees`."""
+
+    RECEIVABLE = "receivable"
+    PAYER_FUNDS = "payer_funds"
+    FEES = "fees"
+
+
+class Payment(TenantOwned, db.Model):
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        tenant_foreign_key("customer_id", "customers", ondelete="RESTRICT"),
+        Index("ix_payments_tenant_id_customer_id", "tenant_id", "customer_id"),
+        Index("ix_payments_tenant_id_status_pay_on", "tenant_id", "status", "pay_on"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("fee_cents >= 0", name="fee_not_negative"),
+        CheckConstraint("total_cents = amount_cents + fee_cents", name="total_is_amount_plus_fee"),
+        CheckConstraint("method = 'card' OR fee_cents = 0", name="fee_only_on_cards"),
+        CheckConstraint("card_last4 = '' OR length(card_last4) = 4", name="card_last4_four_digits"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column()
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, "payment_method"))
+    card_brand: Mapped[str] = mapped_column(String(20), default="")
+    card_funding: Mapped[CardFunding | None] = mapped_column(_enum(CardFunding, "card_funding"))
+    card_last4: Mapped[str] = mapped_column(String(4), default="")
+    bank_account_id: Mapped[int | None] = mapped_column(
+        comment="The bank account paid from (its foreign key comes with the bank accounts table)."
+    )
+    saved_card_id: Mapped[int | None] = mapped_column(
+        comment="The saved card charged (its foreign key comes with the saved cards table)."
+    )
+    amount_cents: Mapped[int] = mapped_column(BigInteger, comment="Sum of the allocations.")
+    fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_cents: Mapped[int] = mapped_column(BigInteger, comment="Charged: amount plus fee.")
+    pay_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[PaymentStatus] = mapped_column(
+        _enum(PaymentStatus, "payment_status"), default=PaymentStatus.SCHEDULED
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    made_by_kind: Mapped[MadeBy] = mapped_column(_enum(MadeBy, "payment_made_by"))
+    made_by_id: Mapped[int | None] = mapped_column()
+    made_by_label: Mapped[str] = mapped_column(String(254), default="")
+    receipt_email: Mapped[str] = mapped_column(String(254), default="")
+    gateway_reference: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        back_populates="payment", lazy="raise", order_by="PaymentAllocation.invoice_id"
+    )
+
+
+class PaymentAllocation(TenantOwned, db.Model):
+    __tablename__ = "payment_allocations"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("payment_id", "invoice_id"),
+        tenant_foreign_key("payment_id", "payments", ondelete="RESTRICT"),
+        tenant_foreign_key("invoice_id", "invoices", ondelete="RESTRICT"),
+        Index("ix_payment_allocations_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("refunded_cents >= 0", name="refunded_not_negative"),
+        CheckConstraint("refunded_cents <= amount_cents", name="refund_at_most_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column()
+    invoice_id: Mapped[int] = mapped_column()
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    refunded_cents: Mapped[int] = mapped_column(
+        BigInteger, default=0, comment="Refunded so far (the journal holds each refund)."
+    )
+
+    payment: Mapped[Payment] = relationship(back_populates="allocations", lazy="raise")
+
+
+class PaymentStatusChange(TenantOwned, db.Model):
+    __tablename__ = "payment_status_changes"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        tenant_foreign_key("payment_id", "payments", ondelete="RESTRICT"),
+        Index("ix_payment_status_changes_tenant_id_payment_id", "tenant_id", "payment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column()
+    from_status: Mapped[PaymentStatus | None] = mapped_column(
+        _enum(PaymentStatus, "payment_status_from")
+    )
+    to_status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus, "payment_status_to"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column()
+    actor_label: Mapped[str] = mapped_column(String(254), default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+
+
+class JournalEntry(TenantOwned, db.Model):
+    """One leg of a money movement; append-only."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("reverses_id"),  # an entry is reversed at most once
+        tenant_foreign_key("payment_id", "payments", ondelete="RESTRICT"),
+        tenant_foreign_key("invoice_id", "invoices", ondelete="RESTRICT"),
+        tenant_foreign_key("reverses_id", "journal_entries", ondelete="RESTRICT"),
+        Index("ix_journal_entries_tenant_id_transaction_id", "tenant_id", "transaction_id"),
+        Index("ix_journal_entries_tenant_id_payment_id", "tenant_id", "payment_id"),
+        CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(
+        String(32), comment="Groups the entries of one movement; they sum to zero."
+    )
+    account: Mapped[Account] = mapped_column(_enum(Account, "journal_account"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger, comment="Signed; never zero.")
+    payment_id: Mapped[int] = mapped_column()
+    invoice_id: Mapped[int | None] = mapped_column()
+    reverses_id: Mapped[int | None] = mapped_column(comment="The entry this one reverses.")
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

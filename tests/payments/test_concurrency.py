@@ -1,0 +1,94 @@
+"""On PostgreSQL: one key is one payment, and two payments never overdraw an invoice."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from shared.actors import Actor
+from shared.customers.models import Customer
+from shared.extensions import db
+from shared.invoices.models import Invoice
+from shared.payments import create_payment
+from shared.payments.models import JournalEntry, Payment
+from shared.tenancy import leave_tenant, tenant_scope
+from tenants.models import Tenant
+from tests.portal.factories import TODAY, add_customer, add_invoice
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"),
+        reason="SQLite has no row locks: run with TEST_DATABASE_URL",
+    ),
+]
+
+
+def _race(app, tenant_id, customer_id, calls):
+    """Run each (amounts, key) at once, each in its own session; collect payment ids and errors."""
+    ids, errors = [], []
+    start = threading.Barrier(len(calls))
+
+    def run(amounts, key):
+        with app.app_context():
+            try:
+                start.wait()
+                with tenant_scope(tenant_id):
+                    tenant = db.session.get(Tenant, tenant_id)
+                    customer = db.session.get(Customer, customer_id)
+                    payment = create_payment(
+                        tenant,
+                        Actor.guest("g@x.test"),
+                        customer,
+                        allocations=amounts,
+                        method="ach",
+                        pay_on=TODAY,
+                        idempotency_key=key,
+                    )
+                    db.session.commit()
+                    ids.append(payment.id)
+            except Exception as error:  # noqa: BLE001 - collected and asserted below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return ids, errors
+
+
+def _setup(make_tenant):
+    tenant, _ = make_tenant("acme")
+    customer_id = add_customer(tenant)
+    invoice_id = add_invoice(tenant, customer_id, 10000)
+    tenant_id = tenant.id
+    leave_tenant()
+    return tenant_id, customer_id, invoice_id
+
+
+def test_ten_requests_with_one_key_make_one_payment(app, make_tenant):
+    tenant_id, customer_id, invoice_id = _setup(make_tenant)
+    ids, errors = _race(app, tenant_id, customer_id, [({invoice_id: 3000}, "same")] * 10)
+    assert errors == []
+    assert len(set(ids)) == 1
+    with tenant_scope(tenant_id):
+        assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+        assert db.session.get(Invoice, invoice_id).scheduled_cents == 3000
+
+
+def test_two_sixty_percent_payments_of_one_invoice_cannot_both_pass(app, make_tenant):
+    tenant_id, customer_id, invoice_id = _setup(make_tenant)
+    ids, errors = _race(
+        app, tenant_id, customer_id, [({invoice_id: 6000}, "a"), ({invoice_id: 6000}, "b")]
+    )
+    assert len(ids) == 1
+    assert [type(error).__name__ for error in errors] == ["InputError"]
+    with tenant_scope(tenant_id):
+        assert db.session.get(Invoice, invoice_id).scheduled_cents == 6000
+        assert db.session.scalar(select(func.coalesce(func.sum(JournalEntry.amount_cents), 0))) == 0
