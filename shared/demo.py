@@ -11,12 +11,18 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from shared.actors import SYSTEM, Actor
+from shared.bank_accounts import BankAccountData, add_bank_account, default_terms
+from shared.bank_accounts.models import BankAccount
+from shared.banking_days import next_banking_day
 from shared.clock import business_today, utcnow
 from shared.customers import create_customer
 from shared.customers.models import Customer, CustomerKind
 from shared.extensions import db
 from shared.invoices import LineInput, create_invoice, open_invoice
 from shared.invoices.models import Invoice
+from shared.payments import create_payment, mark_processing, mark_succeeded
+from shared.payments.models import Payment, PaymentMethod
 from shared.portal_accounts import (
     accept_invitation,
     complete_claim,
@@ -176,6 +182,7 @@ def load_demo(now: datetime) -> None:
         )
         open_invoice(invoice, now=now)
     _load_payers(tenant, customers)
+    _load_payments(tenant, customers, today)
 
 
 def _load_payers(tenant: Tenant, customers: dict[str, Customer]) -> None:
@@ -207,3 +214,86 @@ def _load_payers(tenant: Tenant, customers: dict[str, Customer]) -> None:
         user.email_verified_at = utcnow()
         db.session.flush()
         existing[email] = user
+
+
+# Saved bank accounts: (payer email, nickname, holder, routing, account number, private).
+BANK_ACCOUNTS = [
+    (
+        "billing@harborview.test",
+        "Operating account",
+        "Harbor View Dental LLC",
+        "021000021",
+        "000123456789",
+        False,
+    ),
+    (
+        "frontdesk@harborview.test",
+        "Personal checking",
+        "Dana Front",
+        "011000015",
+        "987654321",
+        True,
+    ),
+]
+
+
+def _load_payments(tenant: Tenant, customers: dict[str, Customer], today) -> None:
+    """Saved bank accounts (one private to its payer), an ACH payment scheduled for the next
+    banking day but one, and an invoice paid in full by an ACH debit that settled."""
+    users = {u.email: u for u in db.session.scalars(select(PortalUser))}
+    accounts = {a.nickname: a for a in db.session.scalars(select(BankAccount))}
+    for email, nickname, holder, routing, number, private in BANK_ACCOUNTS:
+        if nickname in accounts:
+            continue
+        user = users[email]
+        accounts[nickname] = add_bank_account(
+            tenant.id,
+            Actor.payer(user),
+            user,
+            BankAccountData(
+                holder_name=holder,
+                routing_number=routing,
+                account_number=number,
+                account_number_again=number,
+                kind="checking",
+                nickname=nickname,
+                private=private,
+                accepted_terms=True,
+                terms_text=default_terms(customers["20000101"].language, tenant.name),
+                ip="127.0.0.1",
+                user_agent="flask demo load",
+            ),
+        )
+    made = set(db.session.scalars(select(Payment.idempotency_key)))
+    invoices = {i.number: i for i in db.session.scalars(select(Invoice))}
+    billing = users["billing@harborview.test"]
+    harbor = customers["20000101"]
+    operating = accounts["Operating account"]
+    if "demo-scheduled" not in made:
+        invoice = invoices["400102"]
+        create_payment(
+            tenant,
+            Actor.payer(billing),
+            harbor,
+            allocations={invoice.id: invoice.balance_cents // 2},
+            method=PaymentMethod.ACH,
+            pay_on=next_banking_day(
+                next_banking_day(today + timedelta(days=1)) + timedelta(days=1)
+            ),
+            idempotency_key="demo-scheduled",
+            bank_account_id=operating.id,
+        )
+    if "demo-settled" not in made:
+        invoice = invoices["400103"]
+        payment = create_payment(
+            tenant,
+            Actor.payer(billing),
+            harbor,
+            allocations={invoice.id: invoice.balance_cents},
+            method=PaymentMethod.ACH,
+            pay_on=next_banking_day(today - timedelta(days=4)),
+            idempotency_key="demo-settled",
+            bank_account_id=operating.id,
+        )
+        mark_processing(tenant, SYSTEM, payment, cause="demo: sent in the ACH file")
+        mark_succeeded(tenant, SYSTEM, payment, cause="demo: settled")

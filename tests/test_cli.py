@@ -5,9 +5,11 @@ import io
 from PIL import Image
 from sqlalchemy import func, select
 
+from shared.bank_accounts.models import BankAccount
 from shared.customers.models import Customer
 from shared.extensions import db
 from shared.invoices.models import Invoice, InvoiceStatus
+from shared.payments.models import Payment
 from shared.portal_accounts.models import PortalUser
 from shared.storage import storage
 from tenants.models import Tenant
@@ -75,7 +77,8 @@ def test_demo_load_is_idempotent(app):
         def query(model):
             return select(func.count()).select_from(model).execution_options(all_tenants=True)
 
-        return tuple(db.session.scalar(query(m)) for m in (Tenant, Customer, Invoice, PortalUser))
+        models = (Tenant, Customer, Invoice, PortalUser, BankAccount, Payment)
+        return tuple(db.session.scalar(query(m)) for m in models)
 
     def branding():
         tenant = db.session.scalars(select(Tenant)).one()
@@ -90,15 +93,29 @@ def test_demo_load_is_idempotent(app):
         )
 
     before = counts()
-    assert before == (1, 3, 6, 3)
+    assert before == (1, 3, 6, 3, 2, 2)
     branded = branding()
     assert branded[1:4] == ("#0f766e", "accountsreceivable@acme.test", "+1 (305) 555-0100")
     assert branded[4] == [branded[0]]  # one logo file, the tenant's
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     assert counts() == before
     assert branding() == branded  # the same logo: not drawn and stored again
-    statuses = db.session.scalars(select(Invoice.status).execution_options(all_tenants=True)).all()
-    assert set(statuses) == {InvoiceStatus.OPEN}
+    statuses = dict(
+        db.session.execute(
+            select(Invoice.number, Invoice.status).execution_options(all_tenants=True)
+        ).all()
+    )
+    # One invoice paid by a settled ACH debit, half of another scheduled from a saved account.
+    assert statuses.pop("400103") is InvoiceStatus.PAID
+    assert statuses.pop("400102") is InvoiceStatus.PAYMENT_SCHEDULED
+    assert set(statuses.values()) == {InvoiceStatus.OPEN}
+    accounts = db.session.scalars(
+        select(BankAccount).order_by(BankAccount.id).execution_options(all_tenants=True)
+    ).all()
+    assert [(a.nickname, a.private, a.last4) for a in accounts] == [
+        ("Operating account", False, "6789"),
+        ("Personal checking", True, "4321"),
+    ]
     paper = db.session.scalars(
         select(Invoice.number)
         .where(Invoice.electronic.is_(False))
