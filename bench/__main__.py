@@ -1,7 +1,7 @@
 """Serve the demo with gunicorn (as `make run` does) on a free loopback port and time some pages.
 
 Every request goes to 127.0.0.1 with a Host header, so no name resolution is involved. Loops are
-bounded by count and by time. Prints one line per scenario: requests/s, p50 and p95 latency.
+bounded by count and by time. Prints one line per scenario: requests/s, p50, p95 and p99 latency.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def payer_cookie(port: int, token: str) -> str:
     return _session_cookie(response)
 
 
-def run(port: int, host: str, path: str, cookie: str) -> tuple[float, float, float, int]:
+def run(port: int, host: str, path: str, cookie: str) -> tuple[float, float, float, float, int]:
     deadline = time.perf_counter() + MAX_SECONDS
     latencies: list[float] = []
 
@@ -150,7 +150,9 @@ def run(port: int, host: str, path: str, cookie: str) -> tuple[float, float, flo
     elapsed = time.perf_counter() - started
     latencies.sort()
     p95 = latencies[int(len(latencies) * 0.95) - 1]
-    return len(latencies) / elapsed, statistics.median(latencies) * 1000, p95 * 1000, len(latencies)
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    median = statistics.median(latencies)
+    return len(latencies) / elapsed, median * 1000, p95 * 1000, p99 * 1000, len(latencies)
 
 
 def main() -> int:
@@ -203,15 +205,17 @@ def main() -> int:
                 f"gunicorn, {os.environ.get('WEB_CONCURRENCY', '2')} sync workers, "
                 f"{CONCURRENCY} client threads, up to {REQUESTS} requests per scenario"
             )
-            print(f"{'scenario':36} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'n':>6}")
+            print(
+                f"{'scenario':36} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'n':>6}"
+            )
             cookies = {
                 "anonymous": "",
                 "staff": staff_cookie(port),
                 "payer": payer_cookie(port, pay_token),
             }
             for name, host, path, who in SCENARIOS:
-                rate, p50, p95, count = run(port, host, path, cookies[who])
-                print(f"{name:36} {rate:8.0f} {p50:8.1f} {p95:8.1f} {count:6d}")
+                rate, p50, p95, p99, count = run(port, host, path, cookies[who])
+                print(f"{name:36} {rate:8.0f} {p50:8.1f} {p95:8.1f} {p99:8.1f} {count:6d}")
         except Exception:
             log.flush()
             print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)
