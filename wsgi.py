@@ -27,19 +27,27 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import PROJECT_ROOT, load_settings
 from config.logging import configure_logging, log_request
 from migrations.render import render_item
-from shared import unit_of_work
+from shared import cards, unit_of_work
 from shared.accounts import sessions
 from shared.accounts.sessions import SessionKind
+from shared.cards import guard as card_guard
 from shared.clock import business_today, local_time, utcnow
 from shared.extensions import babel, csrf, db, limiter, login_manager, migrate
-from shared.i18n import LANGUAGES, SESSION_KEY, select_locale, supported
+from shared.i18n import (
+    LANGUAGES,
+    SESSION_KEY,
+    end_sentences_once,
+    language_name,
+    select_locale,
+    supported,
+)
 from shared.invoices.models import Invoice
 from shared.invoices.status import shown_status
 from shared.invoices.terms import terms_choices, terms_label
 from shared.money import format_money
 from shared.passwords import use_cheap_hashing
 from shared.tenancy import enter_tenant
-from shared.web import safe_next
+from shared.web import mark_current, safe_next
 from tenants.branding import logo_url
 from tenants.hosts import BadHost, Side, moved_portal_host, parse_host, portal_tenant, side_of
 from tenants.models import Tenant
@@ -63,6 +71,7 @@ def create_app(overrides: dict[str, Any] | None = None, environ: dict[str, str] 
     register_blueprints(app)
     register_request_log(app)  # before tenancy, so the tenant lookup's time is counted
     register_tenancy(app)
+    card_guard.init_app(app)  # after tenancy (its refusal wears the portal's shell), before views
     register_security(app)
     register_errorhandlers(app)
     register_templates(app)
@@ -93,6 +102,7 @@ def register_extensions(app: SidedFlask) -> None:
     login_manager.login_message = ""
     login_manager.session_protection = "strong"
     limiter.init_app(app)
+    cards.init_app(app)
     if app.config["TESTING"]:
         use_cheap_hashing()
 
@@ -141,6 +151,16 @@ def register_blueprints(app: SidedFlask) -> None:
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)  # on the console host, like every blueprint but the portal's
     app.register_blueprint(portal_bp)
+    portal_blueprints = {"portal"}
+    if app.config["CARD_GATEWAY"] == "sandbox":
+        # The sandbox's tokeniser stands for the processor: only in test mode, on portal hosts.
+        from shared.cards.tokenizer import bp as card_sandbox_bp
+
+        app.register_blueprint(card_sandbox_bp)
+        portal_blueprints.add(card_sandbox_bp.name)
+    from shared.cards.webhooks import bp as stripe_webhooks_bp
+
+    app.register_blueprint(stripe_webhooks_bp)  # console host; 404 without STRIPE_WEBHOOK_SECRET
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -163,7 +183,7 @@ def register_blueprints(app: SidedFlask) -> None:
                 current_user.language = code
         return redirect(safe_next(request.form.get("next"), "/"))
 
-    split_url_maps(app, portal_blueprints={"portal"})
+    split_url_maps(app, portal_blueprints=portal_blueprints)
 
 
 _HOSTLESS = {"static", "healthz", "readyz"}
@@ -292,8 +312,11 @@ def register_errorhandlers(app: SidedFlask) -> None:
 
 def register_templates(app: SidedFlask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["language_name"] = language_name
+    end_sentences_once(app.jinja_env)
     app.jinja_env.globals["logo_url"] = logo_url  # absolute, on the tenant's portal host (emails)
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["mark_current"] = mark_current
     app.jinja_env.filters["vendor_time"] = vendor_time
     app.jinja_env.filters["shown_status"] = shown_status_today
     app.jinja_env.filters["terms"] = terms_label

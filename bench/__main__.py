@@ -7,6 +7,8 @@ bounded by count and by time. Prints one line per scenario: requests/s, p50, p95
 from __future__ import annotations
 
 import http.client
+import itertools
+import json
 import os
 import re
 import socket
@@ -14,7 +16,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
@@ -32,6 +36,7 @@ SCENARIOS = [
     ("console invoice list, 50 of 1,006", "localhost", "/invoices", "staff"),
     ("console dashboard", "localhost", "/", "staff"),
     ("portal open invoices (1,002 rows)", "acme.localhost", "/invoices", "payer"),
+    ("pay review page (card, of 1,002 open)", "acme.localhost", "/pay/review", "draft"),
 ]
 EXTRA_INVOICES = 1000
 
@@ -59,6 +64,8 @@ with app.app_context(), unit_of_work():
                                  due_date=today + timedelta(days=30 - i %% 90),
                                  lines=[LineInput("Bench line", Decimal("1"), 10000 + i)])
         open_invoice(invoice, now=utcnow())
+    db.session.flush()
+    print(today.isoformat(), invoice.id - %(count)d + 1, invoice.id)
     print(make_token(invoice, customer, today + timedelta(days=30)))
 """
 
@@ -69,25 +76,113 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def one_request(port: int, host: str, path: str, cookie: str = "") -> float:
+def one_request(
+    port: int, host: str, path: str, cookie: str = "", body: dict | None = None
+) -> float:
+    """One GET, or a form POST when `body` is given; a 4xx or 5xx stops the run (but on the
+    unknown host, whose 404 is the point)."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Host": f"{host}:{port}"}
     if cookie:
         headers["Cookie"] = cookie
-    conn.request("GET", path, headers=headers)
+    if body is None:
+        conn.request("GET", path, headers=headers)
+    else:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request("POST", path, body=urlencode(body, doseq=True), headers=headers)
     response = conn.getresponse()
-    response.read()
+    text = response.read()
     conn.close()
     if response.status >= 400 and "nobody" not in host:
-        raise RuntimeError(f"{host}{path}: {response.status}")
+        raise RuntimeError(f"{host}{path}: {response.status} {text[:300]!r}")
     return time.perf_counter() - started
 
 
-def _session_cookie(response: http.client.HTTPResponse) -> str:
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    if found is None:
+        raise RuntimeError("no CSRF token on the page")
+    return found.group(1)
+
+
+class Checkout:
+    """A guest's card payment from the pay link's session, as the pay page and its review post
+    it: one sandbox token (the tokeniser is rate limited), then a fresh idempotency key and a
+    $0.50 allocation to the next of the bench's invoices for every confirm."""
+
+    def __init__(self, port: int, cookie: str, today: str, first_id: int, last_id: int):
+        self.port, self.cookie, self.today = port, cookie, today
+        self.ids = itertools.cycle(range(first_id, last_id + 1))
+        self.lock = threading.Lock()
+        host = f"acme.localhost:{port}"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        card = {
+            "number": "4242424242424242",
+            "exp_month": "12",
+            "exp_year": "2040",
+            "cvc": "123",
+            "postal_code": "10001",
+        }
+        conn.request(
+            "POST",
+            "/card-sandbox/tokens",
+            body=json.dumps(card),
+            headers={"Host": host, "Content-Type": "application/json"},
+        )
+        self.token = json.loads(conn.getresponse().read())["token"]
+        conn.request("GET", "/pay", headers={"Host": host, "Cookie": cookie})
+        response = conn.getresponse()
+        self.csrf = _csrf(response.read().decode())
+        # The pay page may renew the session (the CSRF token lives in it): post with that one.
+        cookie = self.cookie = _session_cookie(response, default=cookie)
+        invoice = next(self.ids)
+        conn.request(
+            "POST",
+            "/pay",
+            body=urlencode(self.fields(invoice), doseq=True),
+            headers={
+                "Host": host,
+                "Cookie": cookie,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        response = conn.getresponse()
+        text = response.read()
+        if response.status != 302:
+            raise RuntimeError(
+                f"pay page refused the bench's choice: {response.status} {text[:300]!r}"
+            )
+        self.draft_cookie = _session_cookie(response)
+        conn.close()
+
+    def fields(self, invoice: int) -> dict:
+        return {
+            "csrf_token": self.csrf,
+            "invoice": str(invoice),
+            f"amount-{invoice}": "0.50",
+            "method": "card",
+            "pay_on": self.today,
+            "card_token": self.token,
+            "bank_account": "",
+            "saved_card": "",
+            "receipt_email": "bench@example.test",
+        }
+
+    def confirm(self) -> dict:
+        with self.lock:
+            invoice = next(self.ids)
+        return {**self.fields(invoice), "idempotency_key": uuid.uuid4().hex}
+
+
+def _session_cookie(response: http.client.HTTPResponse, default: str | None = None) -> str:
     for header in response.headers.get_all("Set-Cookie") or []:
         if header.startswith("session="):
             return header.split(";", 1)[0]
+    if default is not None:
+        return default
     raise RuntimeError("no session cookie")
 
 
@@ -129,20 +224,26 @@ def payer_cookie(port: int, token: str) -> str:
     return _session_cookie(response)
 
 
-def run(port: int, host: str, path: str, cookie: str) -> tuple[float, float, float, float, int]:
+def run(
+    port: int, host: str, path: str, cookie: str, body=None
+) -> tuple[float, float, float, float, int]:
+    """`body`, when given, makes each request a POST of `body()`."""
     deadline = time.perf_counter() + MAX_SECONDS
     latencies: list[float] = []
+
+    def one() -> float:
+        return one_request(port, host, path, cookie, body() if body else None)
 
     def worker(count: int) -> list[float]:
         mine = []
         for _ in range(count):
             if time.perf_counter() > deadline:
                 break
-            mine.append(one_request(port, host, path, cookie))
+            mine.append(one())
         return mine
 
     for _ in range(20):  # warm up
-        one_request(port, host, path, cookie)
+        one()
     started = time.perf_counter()
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         for result in pool.map(worker, [REQUESTS // CONCURRENCY] * CONCURRENCY):
@@ -178,7 +279,8 @@ def main() -> int:
             capture_output=True,
             text=True,
         )
-        pay_token = seeded.stdout.strip().splitlines()[-1]
+        *_, facts, pay_token = seeded.stdout.strip().splitlines()
+        today, first_id, last_id = facts.split()
         log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115 - closed in finally
         server = subprocess.Popen(
             [
@@ -213,9 +315,17 @@ def main() -> int:
                 "staff": staff_cookie(port),
                 "payer": payer_cookie(port, pay_token),
             }
+            checkout = Checkout(port, cookies["payer"], today, int(first_id), int(last_id))
+            cookies["draft"] = checkout.draft_cookie
             for name, host, path, who in SCENARIOS:
                 rate, p50, p95, p99, count = run(port, host, path, cookies[who])
                 print(f"{name:36} {rate:8.0f} {p50:8.1f} {p95:8.1f} {p99:8.1f} {count:6d}")
+            # Every confirm is a new payment: a charge in the sandbox and a receipt in the outbox.
+            name = "pay confirm (card, new payment each)"
+            rate, p50, p95, p99, count = run(
+                port, "acme.localhost", "/pay/confirm", checkout.cookie, checkout.confirm
+            )
+            print(f"{name:36} {rate:8.0f} {p50:8.1f} {p95:8.1f} {p99:8.1f} {count:6d}")
         except Exception:
             log.flush()
             print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)

@@ -66,6 +66,32 @@ def _encryption_key(app_env: str, env: dict[str, str], instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _card_gateway(app_env: str, env: dict[str, str]) -> dict[str, str]:
+    """CARD_GATEWAY ("sandbox" by default in development and tests; production must name it) and
+    the Stripe settings it needs."""
+    name = env.get("CARD_GATEWAY", "")
+    if not name:
+        if app_env == "production":
+            raise ConfigError('CARD_GATEWAY is required in production: "stripe" (or "sandbox").')
+        name = "sandbox"
+    if name not in ("sandbox", "stripe"):
+        raise ConfigError(f'CARD_GATEWAY must be "sandbox" or "stripe", not {name!r}.')
+    stripe_key = env.get("STRIPE_SECRET_KEY", "")
+    webhook_secret = env.get("STRIPE_WEBHOOK_SECRET", "")
+    if name == "stripe":
+        if not stripe_key:
+            raise ConfigError("STRIPE_SECRET_KEY is required when CARD_GATEWAY is stripe.")
+        if app_env == "production" and not webhook_secret:
+            raise ConfigError("STRIPE_WEBHOOK_SECRET is required with Stripe in production.")
+    return {
+        "CARD_GATEWAY": name,
+        "STRIPE_SECRET_KEY": stripe_key,
+        "STRIPE_WEBHOOK_SECRET": webhook_secret,
+        # Another Stripe-compatible server (localstripe in tests); unset for Stripe itself.
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+    }
+
+
 def _port(env: dict[str, str]) -> int:
     """The port gunicorn binds (`config/gunicorn.conf.py` reads the same variable, same default)."""
     raw = env.get("PORT") or "8000"
@@ -171,4 +197,5 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "shared" / "translations"),
         "SHOW_OUTBOX": not production,
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
+        **_card_gateway(app_env, env),
     }

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
 from flask import Flask, Response, g, request
 
 request_log = logging.getLogger("arportal.request")
+# A run of 13 to 19 digits in a path could be a card number: never written to a log.
+_LONG_DIGITS = re.compile(r"\d{13,19}")
 
 
 def configure_logging(app: Flask) -> None:
@@ -32,7 +35,7 @@ def log_request(response: Response) -> None:
         g.get("side") or "-",
         tenant.slug if tenant is not None else "-",
         request.method,
-        request.path[:200],
+        _LONG_DIGITS.sub("[redacted]", request.path[:200]),
         response.status_code,
         duration_ms,
     )

@@ -10,10 +10,12 @@ bp = Blueprint("portal", __name__, template_folder="templates")
 from customer_portal import (  # noqa: E402, F401 - routes register on bp
     accounts,
     assistance,
+    bank_accounts,
     branding,
     colleagues,
     home,
     invoices,
+    payments,
     profile,
 )
 from customer_portal.access import current_payer, may_pay, portal_account, portal_customer  # noqa: E402

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -132,3 +133,40 @@ class ClaimForm(CleanForm):
     name = NameField(_l("Your name"), validators=[Optional(), _at_most(120)])
     password = _password(_l("Create a password"))
     confirm = _confirm(_l("Type the password again"))
+
+
+class BankAccountForm(CleanForm):
+    """ "Add Bank Account": the bank account page's form, and the pay flow's new-account step (with a
+    prefix there). It checks shape and size; shared.bank_accounts checks the numbers and the Terms.
+    Render it with portal/_bank_account_fields.html; customer_portal.bank_accounts.add_from_form
+    saves it."""
+
+    holder_name = NameField(_l("Account holder's name"), validators=[_required, _at_most(120)])
+    routing_number = StringField(_l("Routing number"), validators=[_required, _at_most(40)])
+    account_number = StringField(_l("Account number"), validators=[_required, _at_most(40)])
+    account_number_again = StringField(
+        _l("Type the account number again"), validators=[_required, _at_most(40)]
+    )
+    kind = RadioField(
+        _l("Account type"),
+        choices=[
+            SelectChoice("checking", _l("Checking")),
+            SelectChoice("savings", _l("Savings")),
+        ],
+        validators=[DataRequired(message=_l("Choose checking or savings."))],
+    )
+    nickname = StringField(_l("Nickname (optional)"), validators=[_at_most(60)])
+    private = BooleanField(_l("Private"))
+    accept_terms = BooleanField(
+        _l("I accept the Terms of Service above"),
+        validators=[DataRequired(message=_l("Accept the Terms of Service to add a bank account."))],
+    )
+    # Which text the page showed: if the vendor changed it before the post, the payer reads again.
+    terms_version = HiddenField(validators=[_at_most(80)])
+
+
+class RemoveBankAccountForm(CleanForm):
+    """The removal's confirmation: the scheduled payments the page named, and the payer's yes."""
+
+    payment_ids = HiddenField(validators=[_at_most(2000)])
+    confirm = BooleanField(_l("Yes, cancel these scheduled payments and remove the account"))

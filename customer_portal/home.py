@@ -13,6 +13,7 @@ from shared.errors import InputError
 from shared.extensions import limiter
 from shared.invoices.for_customer import open_invoices, outstanding_cents
 from shared.invoices.lookup import find_invoice
+from shared.payments.checkout import scheduled_for_customer
 from shared.tenancy import scoped_get
 from shared.web import show_input_error
 
@@ -30,7 +31,15 @@ def home():
         customer=customer,
         outstanding=outstanding_cents(customer.id),
         invoices=page,
+        scheduled=scheduled_payments(customer),
     )
+
+
+def scheduled_payments(customer) -> list:
+    """Scheduled payments a signed-in payer sees on home (guests see theirs on the receipt)."""
+    if current_payer() is None:
+        return []
+    return scheduled_for_customer(customer.id)
 
 
 def _number_key() -> str:

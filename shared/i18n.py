@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import g, request, session
 from flask_login import current_user
 
@@ -48,3 +50,42 @@ def current_language() -> str:
 
     locale = get_locale()
     return supported(locale.language if locale else None) or "en"
+
+
+def language_name(code: str) -> str:
+    """A language's name in the language the page speaks, as it reads inside a sentence ("in
+    English", "en inglés"); LANGUAGES keeps each language's own name for the switch."""
+    from babel import Locale
+    from flask_babel import get_locale
+
+    return Locale.parse(code).get_language_name(get_locale() or Locale.parse("en")) or code
+
+
+# "Acme Supply Co." ends a sentence with its own period: "… from Acme Supply Co.." reads wrong. A
+# period right after a word's period is dropped; an ellipsis ("...") is left as it is.
+_SECOND_PERIOD = re.compile(r"(?<=\w\.)\.(?!\.)")
+
+
+def one_period(text: str) -> str:
+    """`text` with no sentence ending in two periods (a name ending in "." then the full stop)."""
+    return _SECOND_PERIOD.sub("", text)
+
+
+def end_sentences_once(env) -> None:
+    """Make the templates' gettext callables (`_`, `gettext`, `ngettext`, `pgettext`, `npgettext`)
+    drop the second period of a translated sentence that ends on a name like "Co."."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    def wrap(func):
+        @pass_context
+        def translated(context, *args, **kwargs):
+            value = func(context, *args, **kwargs)
+            text = one_period(str(value))
+            return Markup(text) if isinstance(value, Markup) else text  # noqa: S704 - only a "." removed
+
+        return translated
+
+    for name in ("gettext", "ngettext", "pgettext", "npgettext"):
+        if name in env.globals:
+            env.globals[name] = wrap(env.globals[name])

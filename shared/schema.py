@@ -1,8 +1,15 @@
 """Every model, imported in one place so the metadata (and so Alembic) sees the whole schema."""
 
 from shared.bank_accounts.models import BankAccount  # noqa: F401
+from shared.cards.models import (  # noqa: F401
+    SandboxCharge,
+    SandboxRefund,
+    SavedCard,
+    StripeWebhookEvent,
+)
 from shared.customers.models import Customer  # noqa: F401
 from shared.faq.models import FaqEntry  # noqa: F401
+from shared.idempotency import IdempotencyRecord  # noqa: F401
 from shared.invoices.models import Invoice, InvoiceLine  # noqa: F401
 from shared.mail.models import OutboxAttachment, OutboxMessage  # noqa: F401
 from shared.payments.models import (  # noqa: F401
@@ -10,6 +17,8 @@ from shared.payments.models import (  # noqa: F401
     Payment,
     PaymentAllocation,
     PaymentStatusChange,
+    Refund,
+    RefundLine,
 )
 from shared.portal_accounts.models import PortalAccount, PortalInvitation, PortalUser  # noqa: F401
 from shared.sequences import TenantSequence  # noqa: F401

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
+
 from shared.forms import CleanForm
+
+_LINK = re.compile(r'<a href="([^"]*)"')
 
 
 def show_input_error(form: CleanForm, error: Exception, default_field: str | None = None) -> None:
@@ -28,3 +34,23 @@ def safe_next(target: str | None, default: str) -> str:
     if "\\" in target or any(ord(c) < 32 for c in target):
         return default
     return target
+
+
+def mark_current(nav_html: str, path: str) -> Markup:
+    """A navigation's links with the current page marked for everyone (`aria-current`): "page" on
+    the link to this very page, "true" on the link to its section (same first path segment: an
+    invoice's page marks Invoices). Done on the rendered links so that every link a side adds to
+    its navigation is marked, without each template repeating the rule."""
+    section = path.strip("/").split("/", 1)[0]
+    links = [urlsplit(unescape(href)).path for href in _LINK.findall(str(nav_html))]
+    exact = path in links
+
+    def mark(match: re.Match) -> str:
+        target = urlsplit(unescape(match.group(1))).path
+        if target == path:
+            return f'{match.group(0)} aria-current="page"'
+        if not exact and section and target.strip("/").split("/", 1)[0] == section:
+            return f'{match.group(0)} aria-current="true"'
+        return match.group(0)
+
+    return Markup(_LINK.sub(mark, str(nav_html)))  # noqa: S704 - our own rendered template

@@ -37,15 +37,14 @@ from shared.storage import (
 )
 from tenants.hosts import portal_host
 from tenants.models import BRAND_COLOR_RE, DEFAULT_BRAND_COLOR, Tenant
+from tenants.palette import AA as MIN_CONTRAST
+from tenants.palette import Palette, contrast, palette_for, text_on
 from tenants.routing import portal_url
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 MAX_LOGO_SIDE = 4096
 # What is kept: large enough for a sharp header on any screen and a 300 dpi PDF, small to serve.
 STORED_LOGO_SIDE = 1024
-WHITE = "#ffffff"
-NEAR_BLACK = "#111111"
-MIN_CONTRAST = 4.5
 
 _PHONE_RE = re.compile(r"^[0-9+().\- x]{3,40}$")
 _LOGO_NAME_RE = re.compile(r"^logo-[0-9a-f]{16}\.(png|jpg)$")
@@ -57,27 +56,11 @@ CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 # --- colour -----------------------------------------------------------------------------------
 
 
-def _luminance(color: str):
-    """WCAG relative luminance of `#rrggbb`."""
-    channels = []
-    for i in (1, 3, 5):
-        c = int(color[i : i + 2], 16) / 255
-        channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
-    red, green, blue = channels
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
-
-
-def contrast(a: str, b: str):
-    """WCAG contrast ratio of two `#rrggbb` colours (1 to 21)."""
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 def text_color_for(color: str | None) -> str:
     """White or near-black, whichever reads better on `color` (the default brand when unusable)."""
     if not isinstance(color, str) or not BRAND_COLOR_RE.match(color):
         color = DEFAULT_BRAND_COLOR
-    return max((WHITE, NEAR_BLACK), key=lambda text: contrast(color, text))
+    return text_on(color)
 
 
 def normalize_color(raw: str) -> str:
@@ -100,19 +83,20 @@ def normalize_color(raw: str) -> str:
     return color
 
 
+def tenant_palette(tenant: Tenant) -> Palette:
+    color = tenant.brand_color if BRAND_COLOR_RE.match(tenant.brand_color or "") else None
+    return palette_for(color or DEFAULT_BRAND_COLOR)
+
+
 def brand_css(tenant: Tenant) -> str:
-    """The per-tenant stylesheet: the CSS variables app.css uses (no inline styles under our CSP)."""
-    color = (
-        tenant.brand_color
-        if BRAND_COLOR_RE.match(tenant.brand_color or "")
-        else DEFAULT_BRAND_COLOR
-    )
-    return f":root {{ --brand: {color}; --brand-text: {text_color_for(color)}; }}\n"
+    """The per-tenant stylesheet: the colour tokens app.css uses (no inline styles under our CSP),
+    computed from the brand colour with readable contrast (tenants.palette)."""
+    return tenant_palette(tenant).css()
 
 
 def preview_css(tenant: Tenant) -> str:
     """The same variables, scoped to the console's preview box."""
-    return brand_css(tenant).replace(":root", ".brand-preview", 1)
+    return tenant_palette(tenant).css(".brand-preview")
 
 
 # --- the logo ---------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""A tenant's fee settings: the credit-card surcharge rate and the late-fee policy.
+"""A tenant's fee settings: the credit-card surcharge rate, the state the business is based in
+(surcharge law), and the late-fee policy.
 
 Rates are whole basis points (300 = 3%), amounts whole cents, periods whole days: parsed once here
 from what a person types, never through a float. The card surcharge is capped at 3% (card-network
-rules); debit cards and ACH never carry it (the payment code applies the rate to credit cards only).
+rules) and by the vendor's state: Connecticut, Maine and Massachusetts ban it, Colorado caps it at
+2% (payments.md). The rules live here, below the domain, so that saving a rate and charging one
+(shared.payments.fees) read the same table. Debit cards and ACH never carry it (the payment code
+applies the rate to credit cards only).
 """
 
 from __future__ import annotations
@@ -20,10 +24,88 @@ from shared.extensions import db
 from tenants.branding import require_owner
 from tenants.models import LateFeeKind, Tenant
 
-MAX_CARD_FEE_BP = 300
+MAX_CARD_FEE_BP = MAX_FEE_BP = 300
+SURCHARGE_BANNED_STATES = frozenset({"CT", "ME", "MA"})
+STATE_CAPS_BP = {"CO": 200}
+
+# The states and DC, by their USPS codes; names stay as they are in every language.
+US_STATES = {
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "DC": "District of Columbia",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+}
 MAX_LATE_FEE_PERCENT_BP = 1000  # 10% a month: far above what any state allows, a typo guard
 MAX_LATE_FEE_FLAT_CENTS = 1_000_000  # $10,000
 MAX_GRACE_DAYS = 365
+
+
+def allowed_fee_bp(business_state: str | None) -> int:
+    """The highest rate a vendor based in `business_state` (two-letter code) may charge."""
+    state = (business_state or "").upper()
+    if state in SURCHARGE_BANNED_STATES:
+        return 0
+    return STATE_CAPS_BP.get(state, MAX_FEE_BP)
+
+
+def effective_fee_bp(rate_bp: int, business_state: str | None) -> int:
+    """The vendor's chosen rate, held to what its state allows (a setting saved before the state
+    was known, or the state changed, never charges more than the law does)."""
+    return max(0, min(rate_bp, allowed_fee_bp(business_state)))
+
+
+def _business_state(raw: str) -> str:
+    value = (raw or "").strip().upper()
+    if value and value not in US_STATES:
+        raise InputError("business_state", str(_l("Choose a US state from the list.")))
+    return value
 
 
 def parse_percent_bp(raw: str, field: str, *, maximum_bp: int) -> int:
@@ -68,6 +150,7 @@ class FeesInput:
     late_fee_amount: str = ""
     late_fee_percent: str = ""
     late_fee_grace_days: str = ""
+    business_state: str = ""  # empty: not set (or outside the US): the 3% card-network cap only
 
 
 def update_fees(tenant: Tenant, actor: Actor, data: FeesInput) -> None:
@@ -76,6 +159,21 @@ def update_fees(tenant: Tenant, actor: Actor, data: FeesInput) -> None:
     card_fee_bp = parse_percent_bp(
         data.card_fee_percent, "card_fee_percent", maximum_bp=MAX_CARD_FEE_BP
     )
+    state = _business_state(data.business_state)
+    allowed = allowed_fee_bp(state)
+    if card_fee_bp > allowed:
+        if allowed == 0:
+            message = _l(
+                "Card surcharges are not allowed in %(state)s: set the credit card fee to 0.",
+                state=US_STATES[state],
+            )
+        else:
+            message = _l(
+                "In %(state)s a card surcharge may be at most %(max)s%%.",
+                state=US_STATES[state],
+                max=percent_text(allowed),
+            )
+        raise InputError("card_fee_percent", str(message))
     try:
         kind = LateFeeKind(data.late_fee_kind)
     except ValueError:
@@ -99,6 +197,7 @@ def update_fees(tenant: Tenant, actor: Actor, data: FeesInput) -> None:
         grace = _grace_days(data.late_fee_grace_days)
 
     tenant.card_fee_bp = card_fee_bp
+    tenant.business_state = state
     tenant.late_fee_kind = kind
     tenant.late_fee_flat_cents = flat_cents
     tenant.late_fee_percent_bp = percent_bp

@@ -6,7 +6,15 @@ import enum
 import re
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from shared.accounts.sessions import SessionUser
@@ -113,6 +121,18 @@ class Tenant(db.Model):
     late_fee_grace_days: Mapped[int] = mapped_column(
         default=0, comment="Days after the due date before a late fee applies."
     )
+
+    business_state: Mapped[str] = mapped_column(
+        String(2),
+        default="",
+        server_default="",
+        comment="Two-letter US state the business is based in (surcharge law), or empty.",
+    )
+
+    # The Terms of Service a payer accepts when adding a bank account: the ACH debit
+    # authorisation, per language; empty means shared.bank_accounts' default text.
+    ach_terms_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    ach_terms_es: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     domains: Mapped[list[TenantDomain]] = relationship(back_populates="tenant", lazy="raise")
 

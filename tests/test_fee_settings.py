@@ -202,3 +202,92 @@ def test_fee_form_needs_its_csrf_token(app, signed_in_console):
 def test_percent_text_round_trips():
     for bp in (0, 1, 50, 150, 250, 299, 300, 1000):
         assert fees.parse_percent_bp(fees.percent_text(bp), "f", maximum_bp=1000) == bp
+
+
+# --- the business's state and surcharge law ----------------------------------------------------
+
+
+def test_the_state_is_saved_and_shown(app, signed_in_console):
+    page = signed_in_console.get("/settings/fees").get_data(as_text=True)
+    assert 'id="business_state"' in page
+    assert '<option value="NY">New York</option>' in page
+    assert (
+        save_fees(signed_in_console, business_state="ny", card_fee_percent="3").status_code == 302
+    )
+    assert tenant_named("acme").business_state == "NY"
+    page = signed_in_console.get("/settings/fees").get_data(as_text=True)
+    assert '<option selected value="NY">New York</option>' in page
+    assert save_fees(signed_in_console, business_state="").status_code == 302
+    assert tenant_named("acme").business_state == ""
+
+
+@pytest.mark.parametrize(
+    ("state", "rate", "message"),
+    [
+        ("CT", "0.01", "not allowed in Connecticut: set the credit card fee to 0"),
+        ("ME", "3", "not allowed in Maine"),
+        ("MA", "1", "not allowed in Massachusetts"),
+        ("CO", "2.01", "In Colorado a card surcharge may be at most 2%"),
+        ("CO", "3", "at most 2%"),
+    ],
+)
+def test_a_rate_above_what_the_state_allows_is_refused(
+    app, signed_in_console, state, rate, message
+):
+    response = save_fees(signed_in_console, business_state=state, card_fee_percent=rate)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in body
+    assert 'id="card_fee_percent-error"' in body
+    assert policy() == DEFAULT
+    assert tenant_named("acme").business_state == ""
+
+
+@pytest.mark.parametrize(
+    ("state", "rate", "bp"), [("CT", "0", 0), ("CO", "2", 200), ("TX", "3", 300)]
+)
+def test_a_rate_the_state_allows_is_saved(app, signed_in_console, state, rate, bp):
+    assert (
+        save_fees(signed_in_console, business_state=state, card_fee_percent=rate).status_code == 302
+    )
+    tenant = tenant_named("acme")
+    assert (tenant.business_state, tenant.card_fee_bp) == (state, bp)
+
+
+@pytest.mark.parametrize("state", ["XX", "PR", "Colorado", "C", "CO'--", "\u202eCO"])
+def test_an_unknown_state_is_refused(app, signed_in_console, state):
+    response = save_fees(signed_in_console, business_state=state)
+    assert response.status_code == 422
+    assert "Choose a US state from the list" in response.get_data(as_text=True)
+    assert tenant_named("acme").business_state == ""
+
+
+def test_state_errors_in_spanish(app, signed_in_console):
+    submit(signed_in_console, "/language", {"lang": "es", "next": "/"}, form_path="/")
+    body = save_fees(signed_in_console, business_state="CO", card_fee_percent="3").get_data(
+        as_text=True
+    )
+    assert "En Colorado el recargo con tarjeta puede ser como máximo 2%" in body
+    body = save_fees(signed_in_console, business_state="MA").get_data(as_text=True)
+    assert "no se permiten en Massachusetts" in body
+    assert "Estado donde está su empresa" in signed_in_console.get("/settings/fees").get_data(
+        as_text=True
+    )
+
+
+def test_the_payment_code_reads_the_same_rules():
+    from shared.payments import fees as payment_fees
+
+    assert payment_fees.allowed_fee_bp is fees.allowed_fee_bp
+    assert payment_fees.effective_fee_bp is fees.effective_fee_bp
+    assert [fees.allowed_fee_bp(s) for s in ("CT", "me", "MA", "CO", "NY", "", None)] == [
+        0,
+        0,
+        0,
+        200,
+        300,
+        300,
+        300,
+    ]
+    assert payment_fees.card_fee_cents(10_000, "credit", 300, "CO") == 200
+    assert payment_fees.card_fee_cents(10_000, "credit", 300, "CT") == 0

@@ -59,6 +59,7 @@ def test_defaults_and_unknown_environment(tmp_path: Path):
             "APP_ENV": "production",
             "SECRET_KEY": "k" * 40,
             "ENCRYPTION_KEY": "K" * 43 + "=",
+            "CARD_GATEWAY": "sandbox",
             "INSTANCE_PATH": str(tmp_path),
             "DATABASE_URL": "postgresql://db/app",
             "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",  # gunicorn runs 2 workers

@@ -218,6 +218,7 @@ PRODUCTION = {
     "APP_ENV": "production",
     "SECRET_KEY": "p" * 40,
     "ENCRYPTION_KEY": "K" * 43 + "=",
+    "CARD_GATEWAY": "sandbox",
 }
 
 

@@ -142,7 +142,12 @@ def test_another_tenants_outbox_message_is_404(app, signed_in_console, make_tena
 
 
 def test_the_outbox_is_hidden_in_production(make_app):
-    app = make_app(APP_ENV="production", SECRET_KEY="p" * 40, ENCRYPTION_KEY="K" * 43 + "=")
+    app = make_app(
+        APP_ENV="production",
+        SECRET_KEY="p" * 40,
+        ENCRYPTION_KEY="K" * 43 + "=",
+        CARD_GATEWAY="sandbox",
+    )
     assert app.config["SHOW_OUTBOX"] is False
 
 

@@ -14,6 +14,7 @@ from vendor_console import (  # noqa: E402, F401 - routes register on bp
     dashboard,
     faq,
     invoices,
+    payments,
     settings,
     support,
     team,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from shared.csv_import import CsvError
 from shared.customers import (
     archive_customer,
     create_customer,
+    customers_like,
     find_customers,
     get_customer,
     restore_customer,
@@ -20,6 +21,7 @@ from shared.customers import (
 from shared.customers.imports import import_customers
 from shared.errors import InputError
 from shared.extensions import db
+from shared.i18n import one_period
 from shared.invoices.models import Invoice
 from shared.pagination import page_number
 from shared.pay_links import revoke_pay_links
@@ -27,6 +29,7 @@ from shared.unit_of_work import discard
 from shared.web import show_input_error
 from vendor_console import bp
 from vendor_console.context import actor
+from vendor_console.first_steps import continue_first_steps
 from vendor_console.forms import CustomerForm, ImportForm
 
 PAGE_SIZE = 50
@@ -67,7 +70,17 @@ def customers():
 @login_required
 def new_customer():
     form = CustomerForm()
+    look_alikes = []
     if form.validate_on_submit():
+        # The same customer twice is a mistake more often than not: say so, and add only when the
+        # vendor confirms with "Add anyway".
+        if request.form.get("add_anyway") != "1":
+            look_alikes = customers_like(form.name.data, form.email.data)
+        if look_alikes:
+            discard()
+            return render_template(
+                "console/customer_form.html", form=form, customer=None, look_alikes=look_alikes
+            )
         try:
             customer = create_customer(
                 **_fields(form), client_number=form.client_number.data or None, actor=actor()
@@ -76,8 +89,9 @@ def new_customer():
             discard()
             show_input_error(form, error)
         else:
-            flash(_("Customer %(name)s added.", name=customer.name), "success")
-            return redirect(url_for("console.customer", customer_id=customer.id))
+            flash(one_period(_("Customer %(name)s added.", name=customer.name)), "success")
+            following = continue_first_steps(g.tenant, after="customer")
+            return redirect(following or url_for("console.customer", customer_id=customer.id))
     return render_template("console/customer_form.html", form=form, customer=None), (
         422 if form.errors else 200
     )

@@ -9,6 +9,7 @@ from tenants.hosts import portal_host
 from tenants.routing import portal_url
 from vendor_console import bp
 from vendor_console.context import today as vendor_today
+from vendor_console.first_steps import first_steps
 
 
 @bp.route("/")
@@ -19,6 +20,7 @@ def home():
         current_app, portal_host(g.tenant, current_app.config["PORTAL_DOMAIN"]), "portal.home"
     )
     recent = db.session.execute(invoice_query(InvoiceFilter()).limit(10)).all()
+    steps = first_steps(g.tenant)
     return render_template(
         "console/home.html",
         portal_link=link,
@@ -26,4 +28,5 @@ def home():
         collected_this_month=0,  # payments arrive with the payments issue
         recent=recent,
         today=today,
+        steps=None if all(step.done for step in steps) else steps,
     )

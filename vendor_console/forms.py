@@ -8,7 +8,9 @@ from wtforms import (
     EmailField,
     FieldList,
     FormField,
+    HiddenField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -159,3 +161,38 @@ class ApiKeyForm(CleanForm):
 
 class RevokeApiKeyForm(CleanForm):
     """Only its CSRF token: the key is named by the URL."""
+
+
+class CancelPaymentForm(CleanForm):
+    # Ticked, the box sends the payment's id: a stray or replayed post cancels nothing.
+    confirm = BooleanField(_l("Yes, cancel this payment"))
+
+    def confirmed(self, payment_id: int) -> bool:
+        return self.confirm.raw_data == [str(payment_id)]
+
+
+class RefundForm(CleanForm):
+    """How much to refund; the amounts per invoice are the fields `amount-<invoice id>`, read by the
+    view. The key, made when the form is shown, makes a double click or a retry the same refund."""
+
+    kind = RadioField(
+        _l("Refund"),
+        choices=[
+            SelectChoice("full", _l("Everything not yet refunded")),
+            SelectChoice("partial", _l("Part, per invoice")),
+        ],
+        default="full",
+        validators=[_required],
+    )
+    reason = StringField(_l("Reason"), validators=[_length(500)])
+    idempotency_key = HiddenField(validators=[_required, _length(64)])
+
+
+class FailPaymentForm(CleanForm):
+    """Marking a scheduled or processing payment failed (the bank said so): the payer is told."""
+
+    reason = StringField(_l("Reason"), validators=[_required, _length(500)])
+    confirm = BooleanField(_l("Yes, mark this payment failed"))
+
+    def confirmed(self, payment_id: int) -> bool:
+        return self.confirm.raw_data == [str(payment_id)]

@@ -32,6 +32,8 @@ from shared.invoices.sending import invoice_pdf, send_invoice
 from shared.invoices.terms import terms_label
 from shared.money import cents_to_decimal
 from shared.pagination import page_number
+from shared.payments.listing import STATUS_LABELS as PAYMENT_STATUS_LABELS
+from shared.payments.listing import payments_of_invoice
 from shared.tenancy import scoped_get
 from shared.unit_of_work import discard
 from shared.web import show_input_error
@@ -246,6 +248,8 @@ def _invoice_page(invoice, void_form: VoidForm) -> str:
         lines=lines,
         totals=totals_of(invoice, lines),
         void_form=void_form,
+        payments=payments_of_invoice(invoice.id),
+        payment_statuses=PAYMENT_STATUS_LABELS,
     )
 
 

@@ -1,5 +1,5 @@
 """Settings of the vendor's portal: branding (with a preview), its address and custom domains, fees,
-and the business's time zone.
+the Terms of Service for bank accounts, and the business's time zone.
 
 Everyone on the team can read the settings; only the owner can change them (a POST from anyone
 else is a 403, and the pages show them read-only).
@@ -24,17 +24,20 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from shared import bank_accounts
 from shared.clock import utcnow
 from shared.errors import InputError
 from shared.money import cents_to_decimal
 from shared.unit_of_work import discard
 from shared.web import show_input_error
-from tenants import addresses, branding, fees, time_zone
+from tenants import ach_terms, addresses, branding, fees, time_zone
 from tenants.hosts import host_name, on_port_of, portal_host
 from tenants.routing import portal_url
 from vendor_console import bp
 from vendor_console.context import actor
+from vendor_console.first_steps import continue_first_steps
 from vendor_console.settings_forms import (
+    AchTermsForm,
     AddressForm,
     BrandingForm,
     DomainForm,
@@ -111,7 +114,8 @@ def settings_branding():
             "console.settings_branding",
         )
         if done is not None:
-            return done
+            following = continue_first_steps(g.tenant, after="brand")
+            return redirect(following) if following else done
     return _settings_page("console/settings_branding.html", form, portal_link=_portal_link())
 
 
@@ -274,6 +278,7 @@ def settings_fees():
         if request.method == "POST"
         else {
             "card_fee_percent": fees.percent_text(tenant.card_fee_bp),
+            "business_state": tenant.business_state,
             "late_fee_kind": tenant.late_fee_kind.value,
             "late_fee_amount": str(cents_to_decimal(tenant.late_fee_flat_cents))
             if tenant.late_fee_flat_cents
@@ -296,6 +301,7 @@ def settings_fees():
                     late_fee_amount=form.late_fee_amount.data or "",
                     late_fee_percent=form.late_fee_percent.data or "",
                     late_fee_grace_days=form.late_fee_grace_days.data or "",
+                    business_state=form.business_state.data or "",
                 ),
             ),
             _("Fee settings saved."),
@@ -304,6 +310,43 @@ def settings_fees():
         if done is not None:
             return done
     return _settings_page("console/settings_fees.html", form)
+
+
+# --- Terms of Service (the ACH debit authorisation) ---------------------------------------------
+
+
+@bp.route("/settings/terms", methods=["GET", "POST"])
+@login_required
+def settings_terms():
+    _owner_only()
+    tenant = g.tenant
+    form = AchTermsForm(
+        data=None
+        if request.method == "POST"
+        else {"ach_terms_en": tenant.ach_terms_en, "ach_terms_es": tenant.ach_terms_es}
+    )
+    if form.validate_on_submit():
+        done = _save(
+            form,
+            lambda: ach_terms.update_ach_terms(
+                tenant,
+                actor(),
+                english=form.ach_terms_en.data or "",
+                spanish=form.ach_terms_es.data or "",
+            ),
+            _("Terms of Service saved. Payers adding a bank account accept this text from now on."),
+            "console.settings_terms",
+        )
+        if done is not None:
+            return done
+    return _settings_page(
+        "console/settings_terms.html",
+        form,
+        defaults={
+            "en": bank_accounts.default_terms("en", tenant.name),
+            "es": bank_accounts.default_terms("es", tenant.name),
+        },
+    )
 
 
 # --- time zone --------------------------------------------------------------------------------

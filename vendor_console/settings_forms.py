@@ -1,12 +1,20 @@
 """Forms of the console's settings pages: they parse and check shape; the rules live in
-tenants.branding, tenants.addresses, tenants.fees and tenants.time_zone."""
+tenants.branding, tenants.addresses, tenants.fees, tenants.ach_terms and tenants.time_zone."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from shared.forms import CleanForm, NameField
+from tenants.fees import US_STATES
 
 _required = DataRequired(message=_l("This field is required."))
 
@@ -34,6 +42,13 @@ class DomainForm(CleanForm):
 
 class FeesForm(CleanForm):
     card_fee_percent = StringField(_l("Credit card fee (%)"), validators=[_required, _at_most(10)])
+    business_state = SelectField(
+        _l("State where your business is based"),
+        choices=[SelectChoice("", _l("Not set, or outside the United States"))]
+        + [SelectChoice(code, name) for code, name in US_STATES.items()],
+        default="",
+        validate_choice=False,  # tenants.fees says which states exist, in the page's language
+    )
     late_fee_kind = SelectField(
         _l("Late fees"),
         choices=[
@@ -50,6 +65,17 @@ class FeesForm(CleanForm):
     )
     late_fee_grace_days = StringField(
         _l("Grace period (days after the due date)"), validators=[Optional(), _at_most(10)]
+    )
+
+
+class AchTermsForm(CleanForm):
+    """The Terms of Service payers accept when adding a bank account (tenants.ach_terms)."""
+
+    ach_terms_en = TextAreaField(
+        _l("Terms of Service in English"), validators=[_at_most(10_000)], render_kw={"rows": 8}
+    )
+    ach_terms_es = TextAreaField(
+        _l("Terms of Service in Spanish"), validators=[_at_most(10_000)], render_kw={"rows": 8}
     )
 
 

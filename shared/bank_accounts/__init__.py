@@ -8,6 +8,7 @@ it, cannot use it, and its id answers like one that does not exist.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import click
@@ -23,6 +24,9 @@ from shared.bank_accounts.models import BankAccount, BankAccountKind
 from shared.clock import utcnow
 from shared.errors import InputError
 from shared.extensions import db
+from shared.invoices.models import Invoice
+from shared.payments import cancel_payment
+from shared.payments.models import Payment, PaymentAllocation, PaymentStatus
 from shared.portal_accounts.models import PortalUser
 from shared.tenancy import tenant_scope
 from shared.unit_of_work import unit_of_work
@@ -32,11 +36,17 @@ __all__ = [
     "BankAccount",
     "BankAccountData",
     "BankAccountKind",
+    "ScheduledUse",
     "add_bank_account",
+    "autopay_using",
     "default_terms",
     "get_usable",
+    "may_remove",
     "reencrypt_all",
     "remove_bank_account",
+    "scheduled_uses",
+    "shown_to",
+    "terms_for",
     "terms_version",
     "usable_bank_accounts",
 ]
@@ -60,6 +70,13 @@ DEFAULT_TERMS = {
 def default_terms(language: str, vendor: str) -> str:
     """The default Terms of Service (ACH authorisation) in `language` (en or es)."""
     return DEFAULT_TERMS.get(language, DEFAULT_TERMS["en"]).format(vendor=vendor)
+
+
+def terms_for(tenant: Tenant, language: str) -> str:
+    """The Terms of Service a payer reads in `language`: the vendor's own text from the console's
+    settings, or the default when the vendor wrote none for that language."""
+    own = tenant.ach_terms_es if language == "es" else tenant.ach_terms_en
+    return (own or "").strip() or default_terms(language, tenant.name)
 
 
 def terms_version(text: str) -> str:
@@ -174,11 +191,104 @@ def get_usable(customer_id: int, payer_user: PortalUser, account_id: int) -> Ban
     return db.session.scalar(_usable(customer_id, payer_user).where(BankAccount.id == account_id))
 
 
-def remove_bank_account(tenant_id: int, actor: Actor, account: BankAccount) -> None:
-    """Soft removal: the row stays so past payments still name it."""
+def may_remove(account: BankAccount, payer_user: PortalUser) -> bool:
+    """The person who added an account removes it, or an admin of the business account (an
+    account whose adder has left is the admins' to remove)."""
+    return account.portal_user_id == payer_user.id or payer_user.is_admin
+
+
+def shown_to(account: BankAccount, viewer: PortalUser | None) -> str:
+    """How a payment's bank account is named to `viewer`: a colleague's private account is only
+    "a private account"; anyone else sees the masked number."""
+    if account.private and (viewer is None or account.portal_user_id != viewer.id):
+        return _("a private account")
+    return account.masked
+
+
+@dataclass(frozen=True)
+class ScheduledUse:
+    """A scheduled payment from a bank account, as the removal page names it."""
+
+    payment: Payment
+    invoice_numbers: tuple[str, ...]
+
+
+def scheduled_uses(account: BankAccount) -> list[ScheduledUse]:
+    """The payments from this account that have not run yet (status scheduled), by date."""
+    payments = list(
+        db.session.scalars(
+            select(Payment)
+            .where(
+                Payment.bank_account_id == account.id,
+                Payment.status == PaymentStatus.SCHEDULED,
+            )
+            .order_by(Payment.pay_on, Payment.id)
+        )
+    )
+    numbers: dict[int, list[str]] = {p.id: [] for p in payments}
+    if payments:
+        rows = db.session.execute(
+            select(PaymentAllocation.payment_id, Invoice.number)
+            .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+            .where(PaymentAllocation.payment_id.in_(numbers))
+            .order_by(PaymentAllocation.payment_id, Invoice.number)
+        )
+        for payment_id, number in rows:
+            numbers[payment_id].append(number)
+    return [ScheduledUse(p, tuple(numbers[p.id])) for p in payments]
+
+
+def autopay_using(account: BankAccount) -> list:
+    """AutoPay hook: the AutoPay settings that pay from this account. AutoPay does not exist yet;
+    when it does, return them here, and the removal page names them and asks first, like the
+    scheduled payments."""
+    return []
+
+
+def remove_bank_account(
+    tenant_id: int,
+    actor: Actor,
+    account: BankAccount,
+    *,
+    cancel_payment_ids: Collection[int] = (),
+) -> list[Payment]:
+    """Soft removal: the row stays so past payments still name it.
+
+    Removing an account withdraws the ACH debit authorisation given for it, so its scheduled
+    payments must not run: they are cancelled with it, but only when the payer was shown them and
+    confirmed exactly those (`cancel_payment_ids`). When the account's scheduled payments are not
+    exactly the confirmed ones (one was added, or ran, in the meantime), nothing changes and the
+    InputError asks again. Payments already submitted (processing) are on their way and go on.
+    Returns the payments cancelled.
+    """
+    # The account's row locked first: a payment scheduled from it meanwhile waits, then is seen.
+    db.session.refresh(account, with_for_update=True)
+    if account.removed_at is not None:
+        raise InputError("", _("This bank account is already removed."))
+    uses = scheduled_uses(account)
+    if {use.payment.id for use in uses} != {int(i) for i in cancel_payment_ids}:
+        raise InputError(
+            "confirm",
+            _("The scheduled payments from this account changed: check them and confirm again."),
+        )
+    cancelled = []
+    if uses:
+        tenant = db.session.get(Tenant, tenant_id)
+        for use in uses:
+            cancelled.append(
+                cancel_payment(tenant, actor, use.payment, cause="bank account removed")
+            )
     account.removed_at = utcnow()
     db.session.flush()
-    record(tenant_id, actor, "bank_account.removed", bank_account=account.id, last4=account.last4)
+    record(
+        tenant_id,
+        actor,
+        "bank_account.removed",
+        bank_account=account.id,
+        last4=account.last4,
+        cancelled_payments=",".join(str(p.id) for p in cancelled) or "-",
+    )
+    return cancelled
 
 
 def reencrypt_all() -> int:

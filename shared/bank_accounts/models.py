@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import UTCDateTime, utcnow
 from shared.extensions import db
-from shared.tenancy import TenantOwned, tenant_foreign_key
+from shared.tenancy import TenantOwned, same_tenant_key, tenant_foreign_key
 
 
 class BankAccountKind(enum.StrEnum):
@@ -26,12 +26,17 @@ class BankAccount(TenantOwned, db.Model):
         UniqueConstraint("tenant_id", "id"),
         Index("ix_bank_accounts_tenant_id_customer_id", "tenant_id", "customer_id"),
         tenant_foreign_key("customer_id", "customers", ondelete="CASCADE"),
-        tenant_foreign_key("portal_user_id", "portal_users", ondelete="CASCADE"),
+        # A colleague taken off the account leaves the accounts they added (payments name them);
+        # a private one is then nobody's, so nobody can use it.
+        same_tenant_key("bank_accounts", "portal_user_id", "portal_users"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column()
-    portal_user_id: Mapped[int] = mapped_column(comment="The portal user who added it.")
+    portal_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_users.id", ondelete="SET NULL"),
+        comment="The portal user who added it; NULL once that person is off the account.",
+    )
     holder_name: Mapped[str] = mapped_column(String(120))
     routing_number: Mapped[str] = mapped_column(String(9))
     account_number_encrypted: Mapped[str] = mapped_column(

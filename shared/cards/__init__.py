@@ -10,10 +10,11 @@ or a second process never charges twice: the gateway answers the first result ag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from flask import current_app
+from flask import Flask, current_app
 
 from shared.payments.models import CardFunding
 
@@ -37,6 +38,9 @@ class ChargeResult:
     succeeded: bool
     reference: str = ""  # the processor's id of the charge (PaymentIntent id), for refunds
     decline_code: str = ""
+    # The funding type the processor read from the card just before charging it (None: not
+    # told); a caller that computed a surcharge from `describe` can check it still holds.
+    funding: CardFunding | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,18 @@ class RefundResult:
 class GatewayUnavailable(Exception):
     """The processor did not answer (timeout, processing error): the outcome is unknown, and a retry
     with the same idempotency key is safe and tells."""
+
+
+class GatewayRefused(Exception):
+    """The processor refused the request itself, before any money moved (not a decline): an unknown
+    or expired token, a refund larger than what is left of its charge, an idempotency key sent again
+    with other parameters. `code` says which ("invalid_source", "no_such_charge",
+    "refund_exceeds_charge", "idempotency_key_reused", "invalid_request"); retrying the same request
+    gets the same answer."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class CardGateway(Protocol):
@@ -67,9 +83,38 @@ class CardGateway(Protocol):
         """Refund part or all of a charge. Raises GatewayUnavailable when unknown."""
 
 
+GATEWAYS = ("sandbox", "stripe")
+
+
 EXTENSION = "card_gateway"
 
 
 def gateway() -> CardGateway:
     """The application's card gateway (set up by `init_app` from `CARD_GATEWAY`)."""
     return current_app.extensions[EXTENSION]
+
+
+def make_gateway(config: Mapping[str, Any]) -> CardGateway:
+    """The gateway `config["CARD_GATEWAY"]` names, built from the rest of the config."""
+    name = config.get("CARD_GATEWAY") or "sandbox"
+    if name == "sandbox":
+        from shared.cards.sandbox import SandboxGateway
+
+        return SandboxGateway(config["SECRET_KEY"])
+    if name == "stripe":
+        from shared.cards.stripe_gateway import StripeGateway
+
+        return StripeGateway(
+            secret_key=config["STRIPE_SECRET_KEY"], api_base=config.get("STRIPE_API_BASE") or None
+        )
+    raise ValueError(f"CARD_GATEWAY must be one of {', '.join(GATEWAYS)}, not {name!r}")
+
+
+def init_app(app: Flask) -> None:
+    """Put the configured gateway in `app.extensions` for `gateway()`; templates get
+    `card_error_message(code)` (the card form's macro shows it). The guard that refuses card
+    data is `shared.cards.guard.init_app`, registered by the app factory after tenancy."""
+    from shared.cards.messages import card_error_message
+
+    app.extensions[EXTENSION] = make_gateway(app.config)
+    app.jinja_env.globals["card_error_message"] = card_error_message

@@ -228,3 +228,31 @@ def customers_by_id(ids: set[int] | list[int]) -> dict[int, Customer]:
         return {}
     rows = db.session.scalars(select(Customer).where(Customer.id.in_(list(ids))))
     return {customer.id: customer for customer in rows}
+
+
+def _exactly(text: str) -> str:
+    """A LIKE pattern that matches `text` only (its wildcards escaped with backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def customers_like(name: str, email: str) -> list[Customer]:
+    """Customers already on file with this name or this email (case and spacing ignored), archived
+    ones too: what to warn about before adding the same customer twice."""
+    name = " ".join((name or "").split())
+    email = (email or "").strip()
+    conditions = []
+    if name:
+        conditions.append(Customer.name.ilike(_exactly(name), escape="\\"))
+    if email:
+        conditions.append(Customer.email.ilike(_exactly(email), escape="\\"))
+    if not conditions:
+        return []
+    found = db.session.scalars(
+        select(Customer).where(or_(*conditions)).order_by(Customer.name, Customer.id).limit(5)
+    ).all()
+    return [
+        c
+        for c in found
+        if " ".join(c.name.split()).casefold() == name.casefold()
+        or c.email.casefold() == email.casefold()
+    ]

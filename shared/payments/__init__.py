@@ -2,8 +2,9 @@
 
 Invoices are locked `FOR UPDATE` in id order before their amounts are checked or changed, so two
 payments never deadlock and an invoice never goes below zero counting scheduled and processing
-money. Only these operations write an invoice's scheduled, processing and paid columns and its
-stored status (shared.invoices.amounts.status_from_money).
+money. Only these operations (and refunds, shared.payments.refunds, under the same locks) write an
+invoice's scheduled, processing and paid columns and its stored status
+(shared.invoices.amounts.status_from_money).
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ def _lock_invoices(ids: Iterable[int]) -> dict[int, Invoice]:
         .where(Invoice.id.in_(sorted(set(ids))))
         .order_by(Invoice.id)
         .with_for_update()
+        # Overwrite what this session loaded before the lock (the pay page read the balances
+        # first): a check against those stale amounts would let two payments overdraw.
+        .execution_options(populate_existing=True)
     ).all()
     return {invoice.id: invoice for invoice in rows}
 
@@ -241,19 +245,22 @@ def _move(tenant, actor, payment: Payment, allowed: tuple[S, ...], new: S, cause
 
 
 def _reverse_all(tenant, payment: Payment) -> None:
-    """Reverse every entry of the payment not yet reversed, as one new transaction."""
+    """Reverse what is left of every entry of the payment (net of refunds), as one transaction."""
     entries = db.session.scalars(
         select(JournalEntry).where(JournalEntry.payment_id == payment.id).order_by(JournalEntry.id)
     ).all()
-    reversed_ids = {e.reverses_id for e in entries if e.reverses_id is not None}
+    left = {e.id: e.amount_cents for e in entries if e.reverses_id is None}
+    for entry in entries:
+        if entry.reverses_id is not None:
+            left[entry.reverses_id] += entry.amount_cents
     transaction = uuid.uuid4().hex
     for entry in entries:
-        if entry.reverses_id is None and entry.id not in reversed_ids:
+        if left.get(entry.id):
             _entry(
                 tenant,
                 transaction,
                 entry.account,
-                -entry.amount_cents,
+                -left[entry.id],
                 payment,
                 entry.invoice_id,
                 reverses_id=entry.id,

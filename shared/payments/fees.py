@@ -4,31 +4,32 @@ Only credit cards carry it (card-network rules and US law: debit and prepaid car
 surcharged; an unknown funding type is treated as not credit). It is the vendor's rate, at most 3%,
 applied to the amount actually paid and rounded *down* to the cent, so the payer is never charged a
 fraction more than the rate. Vendors based where surcharges are banned (Connecticut, Maine,
-Massachusetts) charge none, and Colorado caps them at 2%.
+Massachusetts) charge none, and Colorado caps them at 2%. The state rules live in tenants.fees
+(below the domain), where saving a rate checks them too; they are offered here as well.
 """
 
 from __future__ import annotations
 
 from shared.payments.models import CardFunding
+from tenants.fees import (
+    MAX_FEE_BP,
+    STATE_CAPS_BP,
+    SURCHARGE_BANNED_STATES,
+    allowed_fee_bp,
+    effective_fee_bp,
+)
 
-MAX_FEE_BP = 300
-SURCHARGE_BANNED_STATES = frozenset({"CT", "ME", "MA"})
-STATE_CAPS_BP = {"CO": 200}
+__all__ = [
+    "MAX_FEE_BP",
+    "MIN_CARD_PAYMENT_CENTS",
+    "STATE_CAPS_BP",
+    "SURCHARGE_BANNED_STATES",
+    "allowed_fee_bp",
+    "card_fee_cents",
+    "effective_fee_bp",
+]
+
 MIN_CARD_PAYMENT_CENTS = 50  # processors refuse smaller charges
-
-
-def allowed_fee_bp(business_state: str | None) -> int:
-    """The highest rate a vendor based in `business_state` (two-letter code) may charge."""
-    state = (business_state or "").upper()
-    if state in SURCHARGE_BANNED_STATES:
-        return 0
-    return STATE_CAPS_BP.get(state, MAX_FEE_BP)
-
-
-def effective_fee_bp(rate_bp: int, business_state: str | None) -> int:
-    """The vendor's chosen rate, held to what its state allows (a setting saved before the state
-    was known, or the state changed, never charges more than the law does)."""
-    return max(0, min(rate_bp, allowed_fee_bp(business_state)))
 
 
 def card_fee_cents(

@@ -2,8 +2,16 @@
 append-only journal of money movements. Amounts are integer cents.
 
 A refund or a return is a new journal transaction whose entries point at the ones they reverse
-(`reverses_id`, unique: an entry is reversed at most once); nothing here is ever edited. Every
-journal transaction (`transaction_id`) sums to zero.
+(`reverses_id`); nothing here is ever edited. Every journal transaction (`transaction_id`) sums to
+zero.
+
+An entry is reversed in full at most once (a cancellation, a failure, a return: the database's
+partial unique index on `reverses_id` where `refund_id` is NULL), or in parts by refunds: each
+refund is a `Refund` row with its `RefundLine`s per allocation, and its journal entries carry its
+`refund_id`. That parts never add up to more than the original is checked in
+shared.payments.refunds while the payment's row is locked, and by the database on the allocation
+(`refunded_cents <= amount_cents`); the fee given back never exceeds the fee charged (in code, by
+construction: the completing refund gives back exactly what is left of it).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -85,8 +94,11 @@ class Payment(TenantOwned, db.Model):
         UniqueConstraint("tenant_id", "id"),
         UniqueConstraint("tenant_id", "idempotency_key"),
         tenant_foreign_key("customer_id", "customers", ondelete="RESTRICT"),
+        # Bank accounts are only ever soft-removed (removed_at): a payment keeps naming its own.
+        tenant_foreign_key("bank_account_id", "bank_accounts", ondelete="RESTRICT"),
         Index("ix_payments_tenant_id_customer_id", "tenant_id", "customer_id"),
         Index("ix_payments_tenant_id_status_pay_on", "tenant_id", "status", "pay_on"),
+        Index("ix_payments_tenant_id_bank_account_id", "tenant_id", "bank_account_id"),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("fee_cents >= 0", name="fee_not_negative"),
         CheckConstraint("total_cents = amount_cents + fee_cents", name="total_is_amount_plus_fee"),
@@ -100,9 +112,7 @@ class Payment(TenantOwned, db.Model):
     card_brand: Mapped[str] = mapped_column(String(20), default="")
     card_funding: Mapped[CardFunding | None] = mapped_column(_enum(CardFunding, "card_funding"))
     card_last4: Mapped[str] = mapped_column(String(4), default="")
-    bank_account_id: Mapped[int | None] = mapped_column(
-        comment="The bank account paid from (its foreign key comes with the bank accounts table)."
-    )
+    bank_account_id: Mapped[int | None] = mapped_column(comment="The bank account paid from.")
     saved_card_id: Mapped[int | None] = mapped_column(
         comment="The saved card charged (its foreign key comes with the saved cards table)."
     )
@@ -177,10 +187,18 @@ class JournalEntry(TenantOwned, db.Model):
     __tablename__ = "journal_entries"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
-        UniqueConstraint("reverses_id"),  # an entry is reversed at most once
+        # Reversed in full at most once; refunds reverse in parts (see the module's docstring).
+        Index(
+            "uq_journal_entries_reverses_id_in_full",
+            "reverses_id",
+            unique=True,
+            sqlite_where=text("refund_id IS NULL"),
+            postgresql_where=text("refund_id IS NULL"),
+        ),
         tenant_foreign_key("payment_id", "payments", ondelete="RESTRICT"),
         tenant_foreign_key("invoice_id", "invoices", ondelete="RESTRICT"),
         tenant_foreign_key("reverses_id", "journal_entries", ondelete="RESTRICT"),
+        tenant_foreign_key("refund_id", "refunds", ondelete="RESTRICT"),
         Index("ix_journal_entries_tenant_id_transaction_id", "tenant_id", "transaction_id"),
         Index("ix_journal_entries_tenant_id_payment_id", "tenant_id", "payment_id"),
         CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
@@ -195,5 +213,67 @@ class JournalEntry(TenantOwned, db.Model):
     payment_id: Mapped[int] = mapped_column()
     invoice_id: Mapped[int | None] = mapped_column()
     reverses_id: Mapped[int | None] = mapped_column(comment="The entry this one reverses.")
+    refund_id: Mapped[int | None] = mapped_column(
+        comment="The refund this entry belongs to (a partial reversal)."
+    )
     memo: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Refund(TenantOwned, db.Model):
+    """Money given back on a succeeded card payment: recorded only once the gateway said so.
+
+    The card fee comes back pro rata, rounded down; the refund that brings the payment's refunded
+    amount to its full amount gives back the rest of the fee, so a full refund returns it all.
+    """
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        tenant_foreign_key("payment_id", "payments", ondelete="RESTRICT"),
+        Index("ix_refunds_tenant_id_payment_id", "tenant_id", "payment_id"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("fee_cents >= 0", name="fee_not_negative"),
+        CheckConstraint("total_cents = amount_cents + fee_cents", name="total_is_amount_plus_fee"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column()
+    amount_cents: Mapped[int] = mapped_column(BigInteger, comment="Sum of the lines.")
+    fee_cents: Mapped[int] = mapped_column(BigInteger, default=0, comment="Card fee given back.")
+    total_cents: Mapped[int] = mapped_column(BigInteger, comment="Given back to the card.")
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    gateway_reference: Mapped[str] = mapped_column(String(255), default="")
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column()
+    actor_label: Mapped[str] = mapped_column(String(254), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lines: Mapped[list[RefundLine]] = relationship(
+        back_populates="refund", lazy="raise", order_by="RefundLine.invoice_id"
+    )
+
+
+class RefundLine(TenantOwned, db.Model):
+    """The part of a refund that goes back to one allocation (so one invoice)."""
+
+    __tablename__ = "refund_lines"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("refund_id", "allocation_id"),
+        tenant_foreign_key("refund_id", "refunds", ondelete="RESTRICT"),
+        tenant_foreign_key("allocation_id", "payment_allocations", ondelete="RESTRICT"),
+        tenant_foreign_key("invoice_id", "invoices", ondelete="RESTRICT"),
+        Index("ix_refund_lines_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column()
+    allocation_id: Mapped[int] = mapped_column()
+    invoice_id: Mapped[int] = mapped_column()
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+
+    refund: Mapped[Refund] = relationship(back_populates="lines", lazy="raise")

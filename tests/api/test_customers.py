@@ -217,7 +217,7 @@ def test_an_oversized_body_is_a_413(app, api):
 
 
 def test_an_unknown_path_or_method_answers_the_error_body(app, api):
-    missing = api.get("/api/v1/payments")
+    missing = api.get("/api/v1/refunds")
     assert missing.status_code == 404
     assert error_of(missing)["code"] == "not_found"
     wrong = api.client.delete("/api/v1/customers", headers={"Authorization": f"Bearer {api.token}"})

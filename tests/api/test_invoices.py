@@ -415,10 +415,3 @@ def test_void_needs_a_reason(app, api, customer, subtests):
             assert response.status_code == 422
             assert error_of(response)["fields"] == fields
             assert api.get(f"/api/v1/invoices/{invoice['id']}").get_json() == invoice
-
-
-def test_payments_are_not_in_this_version(app, api):
-    for path in ["/api/v1/payments", "/api/v1/payments/1"]:
-        response = api.get(path)
-        assert response.status_code == 404
-        assert error_of(response)["code"] == "not_found"

@@ -32,7 +32,7 @@ def fuzzed(make_app):
 
     app = make_app(API_RATE_LIMIT="100000/minute")  # the run must not end up testing the limit
     with app.app_context():
-        tokens = {}
+        tokens, tenant_ids = {}, {}
         for slug in ("acme", "globex"):
             tenant, _owner = sign_up_vendor(
                 business_name=slug.title(),
@@ -43,14 +43,42 @@ def fuzzed(make_app):
             db.session.commit()
             leave_tenant()
             tokens[slug] = make_key(tenant.id)
+            tenant_ids[slug] = tenant.id
     for slug, token in tokens.items():
         api = Api(app, token)
         for n in range(2):
             customer = api.post(
                 "/api/v1/customers", {"name": f"{slug} {n}", "email": f"c{n}@{slug}.test"}
             ).get_json()
-            api.post("/api/v1/invoices", invoice_body(customer["id"]))
+            invoice = api.post("/api/v1/invoices", invoice_body(customer["id"])).get_json()
+            _pay(app, tenant_ids[slug], customer["id"], invoice["id"], f"{slug}-{n}")
     return app, tokens["acme"]
+
+
+def _pay(app, tenant_id, customer_id, invoice_id, key):
+    """A card payment on the invoice, so the payments paths have something to read."""
+    from shared.actors import Actor
+    from shared.customers.models import Customer
+    from shared.payments import create_payment, mark_succeeded
+    from shared.tenancy import tenant_scope
+    from tenants.models import Tenant
+    from tests.conftest import TODAY
+
+    payer = Actor.guest("g@x.test")
+    with app.app_context(), tenant_scope(tenant_id):
+        tenant = db.session.get(Tenant, tenant_id)
+        payment = create_payment(
+            tenant,
+            payer,
+            db.session.get(Customer, customer_id),
+            allocations={invoice_id: 1000},
+            method="card",
+            pay_on=TODAY,
+            idempotency_key=key,
+            fee_cents=30,
+        )
+        mark_succeeded(tenant, payer, payment, f"ch_{key}")
+        db.session.commit()
 
 
 _ACCEPTED = ["2xx", "401", "404", "409", "429"]
@@ -60,7 +88,7 @@ CONFIG = schemathesis.Config.from_dict(
         "operations": [
             # A cursor is opaque: a schema-valid string is rarely one of ours (400).
             {
-                "include-operation-id": ["listCustomers", "listInvoices"],
+                "include-operation-id": ["listCustomers", "listInvoices", "listPayments"],
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "400"]}},
             },
             # Rules a schema cannot state answer 422: the customer must be this vendor's, numbers
@@ -104,5 +132,18 @@ def test_the_document_is_served(app):
     assert {"draft", "send"} <= set(create["properties"])
     assert create["required"] == ["customer_id", "due_date", "lines"]
     assert "`open`" in document["info"]["description"]
-    assert "/payments" in document["info"]["description"]
-    assert not any(path.startswith("/payments") for path in document["paths"])
+    assert {"/payments", "/payments/{payment_id}"} <= set(document["paths"])
+    assert set(document["components"]["schemas"]["Payment"]["required"]) >= {
+        "status",
+        "method",
+        "amount",
+        "fee",
+        "total",
+        "pay_on",
+        "allocations",
+    }
+    # every creating call documents the Idempotency-Key header
+    posts = [ops["post"] for ops in document["paths"].values() if "post" in ops]
+    assert len(posts) == 3
+    for operation in posts:
+        assert "Idempotency-Key" in [p["name"] for p in operation["parameters"]]

@@ -92,3 +92,66 @@ def test_two_sixty_percent_payments_of_one_invoice_cannot_both_pass(app, make_te
     with tenant_scope(tenant_id):
         assert db.session.get(Invoice, invoice_id).scheduled_cents == 6000
         assert db.session.scalar(select(func.coalesce(func.sum(JournalEntry.amount_cents), 0))) == 0
+
+
+def test_two_parallel_refunds_of_the_same_money_refund_once(app, make_tenant):
+    """On PostgreSQL (skipped without TEST_DATABASE_URL): two staff refund all of a paid invoice at
+    the same moment, with different keys; one refund is made, the gateway is asked once."""
+    from shared.payments import mark_succeeded
+    from shared.payments.models import Refund
+    from shared.payments.refunds import refund_payment
+    from tests.payments.fake_gateway import RecordingGateway
+
+    tenant_id, customer_id, invoice_id = _setup(make_tenant)
+    with tenant_scope(tenant_id):
+        tenant = db.session.get(Tenant, tenant_id)
+        payment = create_payment(
+            tenant,
+            Actor.guest("g@x.test"),
+            db.session.get(Customer, customer_id),
+            allocations={invoice_id: 10000},
+            method="card",
+            pay_on=TODAY,
+            idempotency_key="card",
+        )
+        mark_succeeded(tenant, Actor.guest("g@x.test"), payment, "ch_1")
+        payment_id = payment.id
+        db.session.commit()
+    leave_tenant()
+    gateway = RecordingGateway()
+    done, errors = [], []
+    start = threading.Barrier(2)
+
+    def run(key):
+        with app.app_context():
+            try:
+                start.wait()
+                with tenant_scope(tenant_id):
+                    tenant = db.session.get(Tenant, tenant_id)
+                    refund = refund_payment(
+                        tenant,
+                        Actor.guest("staff@x.test"),
+                        db.session.get(Payment, payment_id),
+                        {invoice_id: 10000},
+                        gateway=gateway,
+                        idempotency_key=key,
+                    )
+                    db.session.commit()
+                    done.append(refund.id)
+            except Exception as error:  # noqa: BLE001 - collected and asserted below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(key,)) for key in ("r-a", "r-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(done) == 1
+    assert [type(error).__name__ for error in errors] == ["InputError"]
+    assert len(gateway.calls) == 1
+    with tenant_scope(tenant_id):
+        assert db.session.scalar(select(func.count()).select_from(Refund)) == 1
+        assert db.session.get(Invoice, invoice_id).paid_cents == 0
+        assert db.session.scalar(select(func.coalesce(func.sum(JournalEntry.amount_cents), 0))) == 0

@@ -1,14 +1,14 @@
-"""A random walk of payments, partial payments, settlements, failures and cancellations keeps the
-ledger's invariants (hypothesis)."""
+"""A random walk of payments, partial payments, settlements, failures, cancellations and refunds
+keeps the ledger's invariants (hypothesis)."""
 
 from __future__ import annotations
 
 import itertools
 from collections import defaultdict
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared.actors import Actor
 from shared.customers.models import Customer
@@ -23,8 +23,16 @@ from shared.payments import (
     mark_processing,
     mark_succeeded,
 )
-from shared.payments.models import JournalEntry, Payment, PaymentAllocation, PaymentStatus
+from shared.payments.models import (
+    JournalEntry,
+    Payment,
+    PaymentAllocation,
+    PaymentStatus,
+    Refund,
+)
+from shared.payments.refunds import refund_payment
 from shared.tenancy import tenant_scope
+from tests.payments.fake_gateway import RecordingGateway
 from tests.portal.factories import TODAY, add_customer, add_invoice
 
 ACTOR = Actor.guest("walk@x.test")
@@ -32,6 +40,8 @@ KEYS = itertools.count()
 STEPS = st.lists(
     st.one_of(
         st.tuples(st.just("pay"), st.integers(0, 2), st.integers(1, 12000)),
+        st.tuples(st.just("card"), st.integers(0, 2), st.integers(1, 12000)),
+        st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 12000)),
         st.tuples(
             st.sampled_from(["cancel", "process", "succeed", "fail"]),
             st.integers(0, 20),
@@ -43,7 +53,7 @@ STEPS = st.lists(
 MOVES = {
     "cancel": lambda t, p: cancel_payment(t, ACTOR, p, "walk"),
     "process": lambda t, p: mark_processing(t, ACTOR, p),
-    "succeed": lambda t, p: mark_succeeded(t, ACTOR, p, "ref"),
+    "succeed": lambda t, p: mark_succeeded(t, ACTOR, p, f"ref-{p.id}"),
     "fail": lambda t, p: mark_failed(t, ACTOR, p, "walk"),
 }
 
@@ -60,13 +70,17 @@ def _check_invariants(invoices):
     }
     expected = defaultdict(int)
     rows = db.session.execute(
-        select(PaymentAllocation.invoice_id, PaymentAllocation.amount_cents, Payment.status).join(
-            Payment, Payment.id == PaymentAllocation.payment_id
-        )
+        select(
+            PaymentAllocation.invoice_id,
+            PaymentAllocation.amount_cents - PaymentAllocation.refunded_cents,
+            Payment.status,
+        ).join(Payment, Payment.id == PaymentAllocation.payment_id)
     )
     for invoice_id, amount, status in rows:
         if status in column:
             expected[invoice_id, column[status]] += amount
+    for allocation in db.session.scalars(select(PaymentAllocation)):
+        assert 0 <= allocation.refunded_cents <= allocation.amount_cents
     for invoice in invoices:
         db.session.refresh(invoice)
         for name in column.values():
@@ -79,6 +93,11 @@ def _check_invariants(invoices):
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=STEPS)
+# a card payment settled, refunded in two parts, the second more than is left, then in full
+@example(
+    steps=[("card", 0, 5000), ("succeed", 0, 0), ("refund", 0, 2000), ("refund", 0, 3001)]
+    + [("refund", 0, 3000), ("cancel", 0, 0)]
+)
 def test_random_walks_keep_the_ledger_balanced(app, make_tenant, steps):
     tenant, customer_id = _shop(app, make_tenant)
     with tenant_scope(tenant.id):
@@ -87,25 +106,43 @@ def test_random_walks_keep_the_ledger_balanced(app, make_tenant, steps):
             db.session.get(Invoice, add_invoice(tenant, customer.id, 10000)) for _ in range(3)
         ]
         payments: list[Payment] = []
+        gateway = RecordingGateway()
         for kind, index, amount in steps:
             try:
-                if kind == "pay":
+                if kind in ("pay", "card"):
                     payments.append(
                         create_payment(
                             tenant,
                             ACTOR,
                             customer,
                             allocations={invoices[index].id: amount},
-                            method="ach",
+                            method="ach" if kind == "pay" else "card",
                             pay_on=TODAY,
                             idempotency_key=f"walk-{next(KEYS)}",
+                            fee_cents=amount * 3 // 100 if kind == "card" else 0,
                         )
+                    )
+                elif kind == "refund" and payments:
+                    payment = payments[index % len(payments)]
+                    (allocation,) = db.session.scalars(
+                        select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id)
+                    ).all()
+                    refund_payment(
+                        tenant,
+                        ACTOR,
+                        payment,
+                        {allocation.invoice_id: amount % (allocation.amount_cents + 1)},
+                        gateway=gateway,
+                        idempotency_key=f"walk-refund-{next(KEYS)}",
                     )
                 elif payments:
                     MOVES[kind](tenant, payments[index % len(payments)])
             except InputError:
                 pass
             _check_invariants(invoices)
+        fees = db.session.scalar(select(func.coalesce(func.sum(Payment.fee_cents), 0)))
+        fees_back = db.session.scalar(select(func.coalesce(func.sum(Refund.fee_cents), 0)))
+        assert 0 <= fees_back <= fees
         db.session.rollback()
 
 

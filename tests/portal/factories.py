@@ -187,3 +187,18 @@ def sign_in(app, shop: Shop, email: str, password: str = PAYER_PASSWORD, browser
 def invoice_row(tenant, invoice_id: int) -> Invoice:
     with tenant_scope(tenant.id):
         return db.session.scalars(select(Invoice).where(Invoice.id == invoice_id)).one()
+
+
+def join_as_colleague(app, shop: Shop, admin_browser, email: str, role: str = "payer"):
+    """An admin invites `email` with `role`; the invitation is accepted in a new browser, which is
+    returned signed in."""
+    response = submit(admin_browser, "/colleagues", {"email": email, "role": role})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [message] = outbox(email, "payer_invitation")[-1:]
+    browser = shop.browser(app)
+    password = f"{email.split('@')[0]}-password-1"
+    response = submit(
+        browser, link_path(message), {"name": email, "password": password, "confirm": password}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser

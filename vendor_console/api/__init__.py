@@ -93,4 +93,10 @@ def never_cache(response: Response) -> Response:
     return response
 
 
-from vendor_console.api import customers, invoices, openapi  # noqa: E402, F401 - routes register on bp
+from vendor_console.api import (  # noqa: E402, F401 - routes and hooks register on bp
+    customers,
+    idempotency,
+    invoices,
+    openapi,
+    payments,
+)

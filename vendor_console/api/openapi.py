@@ -43,9 +43,18 @@ malformed JSON and bodies that are not objects answer 400; a wrong content type 
 PDF when electronic). Statuses: `draft`, `open`, `partially_paid`, `payment_scheduled`, `payment_processing`,
 `paid`, `void`; the status follows the money and is never set by hand.
 
-**Payments** are not part of this version: there is no `/payments` endpoint yet (it answers 404).
-An invoice's `scheduled`, `processing` and `paid` (settled only) show what payments cover, and
-`balance` what is still open to pay.
+**Payments** are made by payers in the portal; `/payments` lists and reads them: `status`
+(`scheduled`, `processing`, `succeeded`, `failed`, `cancelled`, `returned`), `method` (`ach`,
+`card`), `amount`, `fee` (card surcharge), `total` (charged), `pay_on` and the `allocations` to
+invoices. An invoice's `scheduled`, `processing` and `paid` (settled only) show what payments
+cover, and `balance` what is still open to pay.
+
+**Idempotency.** Every creating call (POST) accepts an `Idempotency-Key` header (1 to 255
+characters, such as a UUID), with Stripe's semantics: a retry with the same key and the same body
+answers the first answer again (status and body, with `Idempotent-Replayed: true`) and does nothing
+twice, even when both requests arrive at once; the same key with another body answers 409
+(`idempotency_key_reused`). Keys belong to the API key that sent them and are kept 24 hours.
+Refusals (4xx) are kept too; server errors are not, so a retry after one runs again.
 """
 
 _JSON = "application/json"
@@ -59,7 +68,10 @@ _ERRORS = {
     "400": _error("Malformed JSON, a body that is not an object, or a bad query parameter."),
     "401": _error("No API key, or an unknown or revoked one."),
     "404": _error("No such object for this vendor."),
-    "409": _error("Two requests changed the same thing at once; nothing was saved."),
+    "409": _error(
+        "Two requests changed the same thing at once, or an Idempotency-Key was reused for "
+        "another request; nothing was saved."
+    ),
     "413": _error("The body is larger than 4 MB."),
     "415": _error("The body is not sent as application/json."),
     "422": _error("Some fields are not valid: see `fields`."),
@@ -86,6 +98,15 @@ def _ok(schema: str, description: str, status: str = "200") -> dict[str, Any]:
             "Location": {"description": "Where the new object is.", "schema": {"type": "string"}}
         }
     return {status: answer}
+
+
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "Makes a retry answer the first answer instead of doing it again (24 hours).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
 
 
 def _body(schema: str) -> dict[str, Any]:
@@ -187,7 +208,30 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "/payments": {
+        "get": {
+            "operationId": "listPayments",
+            "summary": "List payments",
+            "tags": ["payments"],
+            "parameters": [{"in": "query", "schema": "PaymentQuery"}],
+            "responses": {**_ok("PaymentList", "A page of payments."), **_errors("400")},
+        },
+    },
+    "/payments/{payment_id}": {
+        "parameters": [_id("payment_id")],
+        "get": {
+            "operationId": "getPayment",
+            "summary": "Read a payment with its allocations",
+            "tags": ["payments"],
+            "responses": {**_ok("Payment", "The payment."), **_errors("404")},
+        },
+    },
 }
+
+# Every creating call takes an Idempotency-Key (vendor_console.api.idempotency).
+for _operations in PATHS.values():
+    if "post" in _operations:
+        _operations["post"].setdefault("parameters", []).append(IDEMPOTENCY_KEY)
 
 _SCHEMAS = {
     "Error": schemas.Error,
@@ -201,6 +245,9 @@ _SCHEMAS = {
     "InvoiceList": schemas.InvoiceList,
     "InvoiceQuery": schemas.InvoiceQuery,
     "VoidRequest": schemas.VoidRequest,
+    "Payment": schemas.Payment,
+    "PaymentList": schemas.PaymentList,
+    "PaymentQuery": schemas.PaymentQuery,
 }
 
 
@@ -210,6 +257,7 @@ def _schema_name(schema: Any) -> str:
         schemas.ErrorDetail: "ErrorDetail",
         schemas.Line: "Line",
         schemas.LineCreate: "LineCreate",
+        schemas.Allocation: "Allocation",
     }.get(cls) or next(name for name, known in _SCHEMAS.items() if known is cls)
 
 
@@ -225,6 +273,7 @@ def build_spec() -> dict[str, Any]:
         tags=[
             {"name": "customers", "description": "The people and businesses invoices go to."},
             {"name": "invoices", "description": "Invoices, their lines and pay links."},
+            {"name": "payments", "description": "Payments and their allocations to invoices."},
         ],
     )
     spec.components.security_scheme(

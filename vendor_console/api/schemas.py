@@ -15,6 +15,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from shared.customers import MAX_CC
 from shared.invoices import MAX_LINES
 from shared.invoices.models import InvoiceStatus
+from shared.payments.models import PaymentMethod, PaymentStatus
 from vendor_console.api.fields import (
     Amount,
     Choice,
@@ -240,6 +241,46 @@ class InvoiceList(Schema):
     next_cursor = fields.String(required=True, allow_none=True)
 
 
+# --- payments ---------------------------------------------------------------------------------
+
+PAYMENT_STATUSES = [status.value for status in PaymentStatus]
+PAYMENT_METHODS = [method.value for method in PaymentMethod]
+
+
+class Allocation(Schema):
+    invoice_id = fields.Integer(required=True)
+    amount = Amount(attribute="amount_cents", required=True)
+    refunded = Amount(
+        attribute="refunded_cents",
+        required=True,
+        metadata={"description": "Refunded so far of this invoice's part."},
+    )
+
+
+class Payment(Schema):
+    id = fields.Integer(required=True)
+    customer_id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": PAYMENT_STATUSES})
+    method = fields.String(required=True, metadata={"enum": PAYMENT_METHODS})
+    amount = Amount(
+        attribute="amount_cents", required=True, metadata={"description": "Sum of allocations."}
+    )
+    fee = Amount(
+        attribute="fee_cents", required=True, metadata={"description": "Card fee (credit only)."}
+    )
+    total = Amount(
+        attribute="total_cents", required=True, metadata={"description": "Charged: amount + fee."}
+    )
+    pay_on = Day(required=True)
+    created_at = Instant(required=True)
+    allocations = fields.List(fields.Nested(Allocation), required=True)
+
+
+class PaymentList(Schema):
+    data = fields.List(fields.Nested(Payment), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
 # --- query strings ----------------------------------------------------------------------------
 
 
@@ -280,3 +321,9 @@ class ErrorDetail(Schema):
 
 class Error(Schema):
     error = fields.Nested(ErrorDetail, required=True)
+
+
+class PaymentQuery(PageQuery):
+    status = Choice(PAYMENT_STATUSES)
+    method = Choice(PAYMENT_METHODS)
+    customer_id = QueryInteger(minimum=1, maximum=2**31 - 1)
