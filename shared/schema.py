@@ -10,7 +10,9 @@ from shared.cards.models import (  # noqa: F401
 from shared.customers.models import Customer  # noqa: F401
 from shared.faq.models import FaqEntry  # noqa: F401
 from shared.idempotency import IdempotencyRecord  # noqa: F401
+from shared.invoices.late_fees import LateFee  # noqa: F401
 from shared.invoices.models import Invoice, InvoiceLine  # noqa: F401
+from shared.invoices.reminders import InvoiceReminder, ReminderSettings  # noqa: F401
 from shared.mail.models import OutboxAttachment, OutboxMessage  # noqa: F401
 from shared.payments.models import (  # noqa: F401
     JournalEntry,
