@@ -38,6 +38,7 @@ from shared.invoices.for_customer import (
     paid_invoices,
     select_invoices,
 )
+from shared.invoices.late_fees import itemised_late_fees
 from shared.invoices.sending import invoice_pdf
 from shared.pagination import page_number
 from shared.pay_links import read_token, still_valid
@@ -138,6 +139,7 @@ def invoice(invoice_id: int):
         invoice=found,
         lines=lines,
         totals=totals_of(found, lines),
+        late_fees=itemised_late_fees(found),
         payable=is_payable(found),
     )
 

@@ -27,7 +27,9 @@ from shared.invoices import (
     void_invoice,
 )
 from shared.invoices.imports import import_invoices, parse_price, parse_quantity, parse_tax_rate
+from shared.invoices.late_fees import itemised_late_fees
 from shared.invoices.models import InvoiceStatus
+from shared.invoices.reminders import reminders_of
 from shared.invoices.sending import invoice_pdf, send_invoice
 from shared.invoices.terms import terms_label
 from shared.money import cents_to_decimal
@@ -247,6 +249,8 @@ def _invoice_page(invoice, void_form: VoidForm) -> str:
         customer=scoped_get(Customer, invoice.customer_id),
         lines=lines,
         totals=totals_of(invoice, lines),
+        late_fees=itemised_late_fees(invoice),
+        reminders=reminders_of(invoice),
         void_form=void_form,
         payments=payments_of_invoice(invoice.id),
         payment_statuses=PAYMENT_STATUS_LABELS,

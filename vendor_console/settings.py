@@ -1,5 +1,5 @@
 """Settings of the vendor's portal: branding (with a preview), its address and custom domains, fees,
-the Terms of Service for bank accounts, and the business's time zone.
+payment reminders, the Terms of Service for bank accounts, and the business's time zone.
 
 Everyone on the team can read the settings; only the owner can change them (a POST from anyone
 else is a 403, and the pages show them read-only).
@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 from shared import bank_accounts
 from shared.clock import utcnow
 from shared.errors import InputError
+from shared.invoices import reminders
 from shared.money import cents_to_decimal
 from shared.unit_of_work import discard
 from shared.web import show_input_error
@@ -42,6 +43,7 @@ from vendor_console.settings_forms import (
     BrandingForm,
     DomainForm,
     FeesForm,
+    RemindersForm,
     TimeZoneForm,
 )
 
@@ -310,6 +312,49 @@ def settings_fees():
         if done is not None:
             return done
     return _settings_page("console/settings_fees.html", form)
+
+
+# --- payment reminders ------------------------------------------------------------------------
+
+
+@bp.route("/settings/reminders", methods=["GET", "POST"])
+@login_required
+def settings_reminders():
+    _owner_only()
+    schedule = reminders.schedule_of(g.tenant)
+    form = RemindersForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "before_enabled": schedule.before_enabled,
+            "before_days": str(schedule.before_days),
+            "due_enabled": schedule.due_enabled,
+            "overdue_enabled": schedule.overdue_enabled,
+            "overdue_every_days": str(schedule.overdue_every_days),
+            "overdue_max": str(schedule.overdue_max),
+        }
+    )
+    if form.validate_on_submit():
+        done = _save(
+            form,
+            lambda: reminders.update_reminders(
+                g.tenant,
+                actor(),
+                reminders.ReminderInput(
+                    before_enabled=bool(form.before_enabled.data),
+                    before_days=form.before_days.data or "",
+                    due_enabled=bool(form.due_enabled.data),
+                    overdue_enabled=bool(form.overdue_enabled.data),
+                    overdue_every_days=form.overdue_every_days.data or "",
+                    overdue_max=form.overdue_max.data or "",
+                ),
+            ),
+            _("Reminder settings saved."),
+            "console.settings_reminders",
+        )
+        if done is not None:
+            return done
+    return _settings_page("console/settings_reminders.html", form)
 
 
 # --- Terms of Service (the ACH debit authorisation) ---------------------------------------------

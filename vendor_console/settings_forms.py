@@ -1,5 +1,6 @@
 """Forms of the console's settings pages: they parse and check shape; the rules live in
-tenants.branding, tenants.addresses, tenants.fees, tenants.ach_terms and tenants.time_zone."""
+tenants.branding, tenants.addresses, tenants.fees, tenants.ach_terms, tenants.time_zone and
+shared.invoices.reminders."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
@@ -65,6 +66,24 @@ class FeesForm(CleanForm):
     )
     late_fee_grace_days = StringField(
         _l("Grace period (days after the due date)"), validators=[Optional(), _at_most(10)]
+    )
+
+
+class RemindersForm(CleanForm):
+    """Which payment reminders go out (shared.invoices.reminders checks the numbers)."""
+
+    before_enabled = BooleanField(_l("Remind customers before the due date"))
+    before_days = StringField(
+        _l("How many days before the due date"), validators=[Optional(), _at_most(10)]
+    )
+    due_enabled = BooleanField(_l("Remind customers on the due date"))
+    overdue_enabled = BooleanField(_l("Remind customers while an invoice is overdue"))
+    overdue_every_days = StringField(
+        _l("Every how many days while overdue"), validators=[Optional(), _at_most(10)]
+    )
+    overdue_max = StringField(
+        _l("At most how many overdue reminders per invoice"),
+        validators=[Optional(), _at_most(10)],
     )
 
 

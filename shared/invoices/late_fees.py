@@ -268,3 +268,12 @@ def late_fees_by_invoice(invoice_ids: list[int]) -> dict[int, list[LateFee]]:
         ):
             found[fee.invoice_id].append(fee)
     return found
+
+
+def itemised_late_fees(invoice: Invoice) -> list[LateFee]:
+    """The fees to show one row each where they make up the invoice's late fees; [] otherwise
+    (none, or an amount from before the fees were recorded one by one: one total row then)."""
+    if not invoice.late_fee_cents:
+        return []
+    fees = late_fees_of(invoice)
+    return fees if sum(fee.amount_cents for fee in fees) == invoice.late_fee_cents else []

@@ -16,10 +16,11 @@ from fpdf import FPDF
 from shared.customers.models import Customer
 from shared.i18n import locale_for
 from shared.invoices import totals_of
+from shared.invoices.late_fees import LateFee, itemised_late_fees
 from shared.invoices.models import Invoice, InvoiceLine
 from shared.invoices.terms import terms_label
 from shared.money import cents_to_decimal
-from tenants.models import Tenant
+from tenants.models import LateFeeKind, Tenant
 
 _FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu")]
 _DEFAULT_BRAND = "#1d4ed8"
@@ -67,8 +68,10 @@ def render_invoice_pdf(
     language: str,
     logo: bytes | None = None,
     pay_link: str | None = None,
+    late_fees: list[LateFee] | None = None,
 ) -> bytes:
-    """The invoice PDF, in `language`."""
+    """The invoice PDF, in `language`; its late fees one row each (read from the database unless
+    given)."""
     locale = locale_for(language)
     brand = getattr(tenant, "brand_color", None) or _DEFAULT_BRAND
     # Text on the brand colour, and the name on white, stay readable with a light brand colour.
@@ -171,7 +174,18 @@ def render_invoice_pdf(
         if totals.has_tax:
             summary.append((_("Tax"), totals.tax_cents))
         summary.append((_("Total"), totals.total_cents))
-        if invoice.late_fee_cents:
+        fees = itemised_late_fees(invoice) if late_fees is None else late_fees
+        for fee in fees:
+            label = _(
+                "Late fee, month %(period)d overdue (from %(start)s)",
+                period=fee.period,
+                start=day(fee.period_start),
+            )
+            if fee.kind is LateFeeKind.PERCENT:
+                rate = format_percent(Decimal(fee.rate_bp) / 10000, "#,##0.##%", locale=locale)
+                label += ": " + _("%(rate)s of %(base)s", rate=rate, base=money(fee.base_cents))
+            summary.append((label, fee.amount_cents))
+        if invoice.late_fee_cents and not fees:
             summary.append((_("Late fees"), invoice.late_fee_cents))
         if invoice.paid_cents > 0:  # "Paid" only for money actually received
             summary.append((_("Paid"), -invoice.paid_cents))

@@ -17,6 +17,7 @@ from shared import invoices
 from shared.clock import business_today, utcnow
 from shared.customers import customers_by_id
 from shared.customers.models import Customer
+from shared.invoices.late_fees import LateFee, late_fees_by_invoice
 from shared.invoices.models import Invoice as InvoiceModel
 from shared.invoices.models import InvoiceLine, InvoiceStatus
 from shared.invoices.sending import send_invoice
@@ -33,10 +34,11 @@ _NO_LINK = (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
 
 @dataclass(frozen=True)
 class _Shown:
-    """An invoice with what its answer adds: its lines and its pay link."""
+    """An invoice with what its answer adds: its lines, its late fees and its pay link."""
 
     invoice: InvoiceModel
     lines: list[InvoiceLine]
+    late_fee_items: list[LateFee]
     pay_url: str | None
 
     def __getattr__(self, name: str) -> Any:
@@ -52,11 +54,18 @@ def _pay_url(invoice: InvoiceModel, customer: Customer, today: date, host: str) 
 def _dump(rows: Sequence[InvoiceModel]) -> list[dict[str, Any]]:
     today = business_today(g.tenant, utcnow())
     lines = invoices.lines_by_invoice([invoice.id for invoice in rows])
-    # One query each for the page's lines, customers (their links' generation) and portal host.
+    fees = late_fees_by_invoice([invoice.id for invoice in rows if invoice.late_fee_cents])
+    # One query each for the page's lines, late fees, customers (their links' generation) and
+    # portal host.
     customers = customers_by_id({invoice.customer_id for invoice in rows})
     host = portal_host(g.tenant, current_app.config["PORTAL_DOMAIN"])
     shown = [
-        _Shown(inv, lines[inv.id], _pay_url(inv, customers[inv.customer_id], today, host))
+        _Shown(
+            inv,
+            lines[inv.id],
+            fees.get(inv.id, []),
+            _pay_url(inv, customers[inv.customer_id], today, host),
+        )
         for inv in rows
     ]
     return Invoice(many=True).dump(shown)

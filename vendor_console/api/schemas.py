@@ -185,6 +185,26 @@ class Line(Schema):
     amount = Amount(attribute="amount_cents", required=True)
 
 
+class LateFee(Schema):
+    period = fields.Integer(
+        required=True, metadata={"description": "1 for the first month overdue, 2 for the next…"}
+    )
+    period_start = Day(required=True, metadata={"description": "First day of that month overdue."})
+    kind = fields.String(required=True, metadata={"enum": ["flat", "percent"]})
+    rate = Percent(
+        attribute="rate_bp",
+        required=True,
+        metadata={"description": "For a percentage fee, the rate a month; 0.00 for a flat fee."},
+    )
+    base = Amount(
+        attribute="base_cents",
+        required=True,
+        metadata={"description": "For a percentage fee, the open balance it was taken of."},
+    )
+    amount = Amount(attribute="amount_cents", required=True)
+    assessed_at = Instant(attribute="created_at", required=True)
+
+
 class Invoice(Schema):
     id = fields.Integer(required=True)
     number = fields.String(required=True)
@@ -199,7 +219,16 @@ class Invoice(Schema):
     )
     notes = fields.String(required=True)
     total = Amount(attribute="total_cents", required=True)
-    late_fees = Amount(attribute="late_fee_cents", required=True)
+    late_fees = Amount(
+        attribute="late_fee_cents",
+        required=True,
+        metadata={"description": "Late fees assessed so far (the sum of late_fee_items)."},
+    )
+    late_fee_items = fields.List(
+        fields.Nested(LateFee),
+        required=True,
+        metadata={"description": "Each late fee assessed by the vendor's policy, oldest first."},
+    )
     scheduled = Amount(
         attribute="scheduled_cents",
         required=True,
