@@ -258,6 +258,7 @@ def _schema_name(schema: Any) -> str:
         schemas.Line: "Line",
         schemas.LineCreate: "LineCreate",
         schemas.Allocation: "Allocation",
+        schemas.LateFee: "LateFee",
     }.get(cls) or next(name for name, known in _SCHEMAS.items() if known is cls)
 
 
