@@ -282,3 +282,18 @@ def test_tenants_are_reminded_only_of_their_own_invoices(app, acme, make_tenant)
     assert sent(globex.id) == []
     [message] = mails()
     assert "acme.localhost" in message.text_body
+
+
+def test_no_before_due_reminder_when_the_invoice_was_emailed_in_those_days(app, acme):
+    from datetime import timedelta
+
+    late_sent, customer_id = new_invoice(acme)
+    early_sent, _ = new_invoice(acme, customer_id=customer_id)
+    with tenant_scope(acme):
+        db.session.get(Invoice, late_sent).sent_at = at(date(2026, 3, 8))  # 2 days before due
+        db.session.get(Invoice, early_sent).sent_at = at(date(2026, 3, 8)) - timedelta(days=2)
+        db.session.commit()
+    leave_tenant()
+    assert run(acme, date(2026, 3, 9)) == 1
+    assert sent(acme) == [(early_sent, "before_due", 0)]
+    assert run(acme, date(2026, 3, 10)) == 2  # both are reminded on the due date

@@ -3,7 +3,8 @@ console; each sent once per invoice, kind and occurrence, however many job proce
 
 Which reminder a run sends, by the vendor's today (its time zone):
 
-- **before due**: once, on one of the `before_days` days before the due date;
+- **before due**: once, on one of the `before_days` days before the due date (not when the
+  invoice email itself went out in those days: it said when the invoice is due);
 - **due**: on the due date;
 - **overdue**: occurrence *k* once `k × overdue_every_days` days have passed since the due date,
   for k = 1 … `overdue_max` (every 7 days, at most 3 times: days 7, 14 and 21).
@@ -296,6 +297,13 @@ def _candidates(schedule: Schedule, today: date):
     ).all()
 
 
+def _sent_within_window(tenant: Tenant, invoice: Invoice, schedule: Schedule) -> bool:
+    if invoice.sent_at is None:
+        return False
+    window_opens = invoice.due_date - timedelta(days=schedule.before_days)
+    return business_today(tenant, invoice.sent_at) >= window_opens
+
+
 def send_reminders(tenant: Tenant, now: datetime, *, actor: Actor = SYSTEM) -> int:
     """Queue today's reminder of each of the tenant's invoices that should have one and has not;
     returns how many reminders (not emails) were sent. The tenant must be in scope; flushes,
@@ -310,6 +318,8 @@ def send_reminders(tenant: Tenant, now: datetime, *, actor: Actor = SYSTEM) -> i
         wanted = reminder_due(schedule, invoice.due_date, today)
         if wanted is None or not is_payable(invoice):
             continue
+        if wanted[0] is ReminderKind.BEFORE_DUE and _sent_within_window(tenant, invoice, schedule):
+            continue  # the invoice email itself went out days before the due date
         if covered_by_autopay(tenant, invoice):
             continue
         recipients = customer.recipients
