@@ -161,13 +161,15 @@ class Schedule:
         return self.before_enabled or self.due_enabled or self.overdue_enabled
 
 
-def _settings_row() -> ReminderSettings | None:
-    return db.session.scalars(select(ReminderSettings)).one_or_none()
+def _settings_row(tenant: Tenant) -> ReminderSettings | None:
+    return db.session.scalars(
+        select(ReminderSettings).where(ReminderSettings.tenant_id == tenant.id)
+    ).one_or_none()
 
 
 def schedule_of(tenant: Tenant) -> Schedule:
     """The tenant's reminder schedule (the tenant in scope): its choices, or the defaults."""
-    row = _settings_row()
+    row = _settings_row(tenant)
     if row is None:
         return Schedule()
     return Schedule(
@@ -233,7 +235,7 @@ def update_reminders(tenant: Tenant, actor: Actor, data: ReminderInput) -> Sched
         data.overdue_enabled,
         current.overdue_max,
     )
-    row = _settings_row()
+    row = _settings_row(tenant)
     if row is None:
         row = ReminderSettings(tenant_id=tenant.id)
         db.session.add(row)
@@ -322,8 +324,8 @@ def send_reminders(tenant: Tenant, now: datetime, *, actor: Actor = SYSTEM) -> i
             continue  # the invoice email itself went out days before the due date
         if covered_by_autopay(tenant, invoice):
             continue
-        recipients = customer.recipients
-        if not any(recipients):
+        recipients = [address for address in customer.recipients if address]
+        if not recipients:
             continue
         kind, occurrence = wanted
         reminder_id = _insert_if_absent(
