@@ -10,6 +10,7 @@ bp = Blueprint("portal", __name__, template_folder="templates")
 from customer_portal import (  # noqa: E402, F401 - routes register on bp
     accounts,
     assistance,
+    autopay,
     bank_accounts,
     branding,
     colleagues,

@@ -17,12 +17,13 @@ from flask_babel import ngettext
 from customer_portal import bp
 from customer_portal.access import payer_required
 from customer_portal.forms import BankAccountForm, RemoveBankAccountForm
-from shared import bank_accounts
+from shared import autopay, bank_accounts
 from shared.actors import Actor
 from shared.bank_accounts.models import BankAccount
 from shared.client_address import client_address
 from shared.errors import InputError
 from shared.extensions import limiter
+from shared.forms import CleanForm
 from shared.i18n import current_language
 from shared.portal_accounts.models import PortalUser
 from shared.unit_of_work import discard
@@ -143,13 +144,13 @@ def add_bank_account():
 
 def _remove_page(account: BankAccount, form: RemoveBankAccountForm, status: int = 200):
     uses = bank_accounts.scheduled_uses(account)
-    autopay = bank_accounts.autopay_using(account)
+    autopay_setting = autopay.setting_paying_from(account)
     form.payment_ids.data = ",".join(str(use.payment.id) for use in uses)
     return render_template(
         "portal/bank_account_remove.html",
         account=account,
         uses=uses,
-        autopay=autopay,
+        autopay=autopay_setting,
         form=form,
         shown_to=bank_accounts.shown_to,
     ), status
@@ -196,6 +197,8 @@ def remove_bank_account(account_id: int):
             form.form_errors.append(error.message)
             form.confirm.data = False
             return _remove_page(_account(account_id), form, 422)
+        # Its AutoPay stops too (its own scheduled payments were among those just cancelled).
+        autopay.stop_autopay_for_bank_account(g.tenant, account, autopay.StopReason.REMOVED)
         if cancelled:
             flash(
                 ngettext(
@@ -211,3 +214,45 @@ def remove_bank_account(account_id: int):
             flash(_("Bank account %(account)s removed.", account=masked), "success")
         return redirect(url_for("portal.bank_account_list"))
     return _remove_page(account, form, 422)
+
+
+@bp.route("/bank-accounts/<int:account_id>/privacy", methods=["POST"])
+@payer_required
+def change_bank_account_privacy(account_id: int):
+    """ "Private" ticked or unticked after adding: only the person who added the account."""
+    _paying_payer()
+    account = _account(account_id)
+    if account.portal_user_id != g.payer.id:
+        abort(403)  # a colleague's shared account: its adder decides who sees it
+    form = CleanForm()
+    if not form.validate_on_submit():
+        abort(400)
+    choice = request.form.get("private", "")
+    if choice not in ("y", "n"):
+        abort(400)
+    actor = Actor.payer(g.payer)
+    try:
+        changed = bank_accounts.set_private(g.tenant.id, actor, account, g.payer, choice == "y")
+    except InputError as error:
+        discard()
+        flash(error.message, "error")
+        return redirect(url_for("portal.bank_account_list"))
+    if changed and account.private:
+        stopped = autopay.bank_account_made_private(g.tenant, actor, account, g.payer)
+        flash(
+            _("Bank account %(account)s is now private: only you see it.", account=account.masked),
+            "success",
+        )
+        if stopped is not None:
+            flash(
+                _("Auto Pay paid from it for everyone on this account, so it stopped."), "success"
+            )
+    elif changed:
+        flash(
+            _(
+                "Bank account %(account)s is now shared with everyone on this account.",
+                account=account.masked,
+            ),
+            "success",
+        )
+    return redirect(url_for("portal.bank_account_list"))

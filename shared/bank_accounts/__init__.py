@@ -38,13 +38,13 @@ __all__ = [
     "BankAccountKind",
     "ScheduledUse",
     "add_bank_account",
-    "autopay_using",
     "default_terms",
     "get_usable",
     "may_remove",
     "reencrypt_all",
     "remove_bank_account",
     "scheduled_uses",
+    "set_private",
     "shown_to",
     "terms_for",
     "terms_version",
@@ -238,11 +238,27 @@ def scheduled_uses(account: BankAccount) -> list[ScheduledUse]:
     return [ScheduledUse(p, tuple(numbers[p.id])) for p in payments]
 
 
-def autopay_using(account: BankAccount) -> list:
-    """AutoPay hook: the AutoPay settings that pay from this account. AutoPay does not exist yet;
-    when it does, return them here, and the removal page names them and asks first, like the
-    scheduled payments."""
-    return []
+def set_private(
+    tenant_id: int, actor: Actor, account: BankAccount, payer_user: PortalUser, private: bool
+) -> bool:
+    """Make an account private (hidden from colleagues) or shared again; only the person who added
+    it may. Returns whether it changed. (AutoPay paying from an account made private by someone
+    else than the one who set AutoPay stops: shared.autopay.bank_account_made_private.)"""
+    if account.portal_user_id != payer_user.id:
+        raise InputError(
+            "private", _("Only the person who added this account changes who sees it.")
+        )
+    db.session.refresh(account, with_for_update=True)
+    if account.removed_at is not None:
+        raise InputError("", _("This bank account is already removed."))
+    if account.private == bool(private):
+        return False
+    account.private = bool(private)
+    db.session.flush()
+    record(
+        tenant_id, actor, "bank_account.privacy", bank_account=account.id, private=account.private
+    )
+    return True
 
 
 def remove_bank_account(
