@@ -387,11 +387,11 @@ def _confirm(tenant, customer, user, setting, account: BankAccount | None = None
     )
 
 
-def _release(tenant, actor: Actor, setting: AutoPaySetting, cause: str) -> list[Payment]:
+def _release(tenant, actor: Actor, setting: AutoPaySetting, cause: str) -> int:
     """AutoPay stops or changes: its payments still scheduled are cancelled, and their items are
-    scheduled again if AutoPay is on (again). Items whose payment someone already cancelled (the
-    bank account's removal) are released too."""
-    cancelled = []
+    scheduled again if AutoPay is on (again). Items whose payment was just cancelled with its bank
+    account (the removal cancels them first) are released too. Returns the items released."""
+    released = 0
     items = db.session.scalars(
         select(AutoPayItem)
         .where(AutoPayItem.customer_id == setting.customer_id, AutoPayItem.status == S.SCHEDULED)
@@ -404,11 +404,12 @@ def _release(tenant, actor: Actor, setting: AutoPaySetting, cause: str) -> list[
         if payment is None:
             continue
         if payment.status is PaymentStatus.SCHEDULED:
-            cancelled.append(cancel_payment(tenant, actor, payment, cause=cause))
+            cancel_payment(tenant, actor, payment, cause=cause)
         if payment.status is PaymentStatus.CANCELLED:
             item.status = S.STOPPED
+            released += 1
     db.session.flush()
-    return cancelled
+    return released
 
 
 # --- stopping by itself -----------------------------------------------------------------------
@@ -437,7 +438,7 @@ def stop_autopay_for_bank_account(
         setting.enabled = False
         setting.stopped_reason = str(reason)[:60]
         setting.stopped_at = utcnow()
-        cancelled = _release(tenant, actor, setting, f"AutoPay stopped: {setting.stopped_reason}")
+        released = _release(tenant, actor, setting, f"AutoPay stopped: {setting.stopped_reason}")
         customer = scoped_get(Customer, setting.customer_id)
         _tell(
             tenant,
@@ -445,7 +446,7 @@ def stop_autopay_for_bank_account(
             "autopay_stopped",
             reason=setting.stopped_reason,
             account_text=_account_text(bank_account),
-            cancelled=len(cancelled),
+            cancelled=released,
             portal_link=_link(tenant, "portal.autopay_page"),
         )
         record(

@@ -150,7 +150,7 @@ def world(app, make_tenant):
     return make_world(app, make_tenant)
 
 
-def _copy(row):
+def copy_row(row):
     """A row's columns as they stand (later requests expire ORM objects; no tenant reloads them)."""
     return SimpleNamespace(**{c.key: getattr(row, c.key) for c in row.__table__.columns})
 
@@ -161,7 +161,7 @@ def payments_of(tenant_id: int, invoice_id: int) -> list[Payment]:
     db.session.expire_all()
     with tenant_scope(tenant_id):
         return [
-            _copy(p)
+            copy_row(p)
             for p in db.session.scalars(
                 select(Payment)
                 .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
@@ -177,14 +177,14 @@ def item_of(tenant_id: int, invoice_id: int) -> AutoPayItem | None:
         item = db.session.scalars(
             select(AutoPayItem).where(AutoPayItem.invoice_id == invoice_id)
         ).one_or_none()
-        return _copy(item) if item is not None else None
+        return copy_row(item) if item is not None else None
 
 
 def invoice_of(tenant_id: int, invoice_id: int) -> Invoice:
     db.session.expire_all()
     with tenant_scope(tenant_id):
         invoice = db.session.scalars(select(Invoice).where(Invoice.id == invoice_id)).one()
-        copy = _copy(invoice)
+        copy = copy_row(invoice)
         copy.balance_cents = invoice.balance_cents
         return copy
 
@@ -195,7 +195,7 @@ def mails(template: str, to: str | None = None) -> list[OutboxMessage]:
     if to:
         query = query.where(OutboxMessage.to_address == to)
     return [
-        _copy(m)
+        copy_row(m)
         for m in db.session.scalars(
             query.order_by(OutboxMessage.id).execution_options(all_tenants=True)
         )
