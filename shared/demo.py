@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from shared.actors import SYSTEM, Actor
+from shared.autopay import save_autopay, setting_for
 from shared.bank_accounts import BankAccountData, add_bank_account, default_terms
 from shared.bank_accounts.models import BankAccount
 from shared.banking_days import next_banking_day
@@ -183,6 +184,7 @@ def load_demo(now: datetime) -> None:
         open_invoice(invoice, now=now)
     _load_payers(tenant, customers)
     _load_payments(tenant, customers, today)
+    _load_autopay(tenant, customers, now)
 
 
 def _load_payers(tenant: Tenant, customers: dict[str, Customer]) -> None:
@@ -234,7 +236,44 @@ BANK_ACCOUNTS = [
         "987654321",
         True,
     ),
+    (
+        "maria.gonzalez@example.test",
+        "Cuenta corriente",
+        "María González",
+        "011000015",
+        "44556677",
+        False,
+    ),
 ]
+
+# María's AutoPay (issue 9): every open invoice up to $2,000.00, 3 business days before its due
+# date, from her checking account (her overdue invoice goes on the next banking day).
+AUTOPAY = ("maria.gonzalez@example.test", "20000102", "Cuenta corriente", "2000.00", 3, "before")
+
+
+def _client_of(email: str) -> str:
+    return next(client for client, address, *_rest in PAYERS if address == email)
+
+
+def _load_autopay(tenant: Tenant, customers: dict[str, Customer], now: datetime) -> None:
+    email, client, nickname, maximum, days, direction = AUTOPAY
+    customer = customers[client]
+    if setting_for(customer.id) is not None:
+        return
+    user = db.session.scalars(select(PortalUser).where(PortalUser.email == email)).one()
+    account = db.session.scalars(select(BankAccount).where(BankAccount.nickname == nickname)).one()
+    save_autopay(
+        tenant,
+        Actor.payer(user),
+        user,
+        customer,
+        enabled=True,
+        max_amount=maximum,
+        bank_account_id=account.id,
+        offset_days=days,
+        direction=direction,
+        now=now,
+    )
 
 
 def _load_payments(tenant: Tenant, customers: dict[str, Customer], today) -> None:
@@ -259,7 +298,7 @@ def _load_payments(tenant: Tenant, customers: dict[str, Customer], today) -> Non
                 nickname=nickname,
                 private=private,
                 accepted_terms=True,
-                terms_text=default_terms(customers["20000101"].language, tenant.name),
+                terms_text=default_terms(customers[_client_of(email)].language, tenant.name),
                 ip="127.0.0.1",
                 user_agent="flask demo load",
             ),

@@ -5,6 +5,7 @@ import io
 from PIL import Image
 from sqlalchemy import func, select
 
+from shared.autopay.models import AutoPaySetting
 from shared.bank_accounts.models import BankAccount
 from shared.customers.models import Customer
 from shared.extensions import db
@@ -93,7 +94,7 @@ def test_demo_load_is_idempotent(app):
         )
 
     before = counts()
-    assert before == (1, 3, 6, 3, 2, 2)
+    assert before == (1, 3, 6, 3, 3, 3)  # María's account, and her AutoPay payment
     branded = branding()
     assert branded[1:4] == ("#0f766e", "accountsreceivable@acme.test", "+1 (305) 555-0100")
     assert branded[4] == [branded[0]]  # one logo file, the tenant's
@@ -108,6 +109,7 @@ def test_demo_load_is_idempotent(app):
     # One invoice paid by a settled ACH debit, half of another scheduled from a saved account.
     assert statuses.pop("400103") is InvoiceStatus.PAID
     assert statuses.pop("400102") is InvoiceStatus.PAYMENT_SCHEDULED
+    assert statuses.pop("400104") is InvoiceStatus.PAYMENT_SCHEDULED  # by María's AutoPay
     assert set(statuses.values()) == {InvoiceStatus.OPEN}
     accounts = db.session.scalars(
         select(BankAccount).order_by(BankAccount.id).execution_options(all_tenants=True)
@@ -115,7 +117,13 @@ def test_demo_load_is_idempotent(app):
     assert [(a.nickname, a.private, a.last4) for a in accounts] == [
         ("Operating account", False, "6789"),
         ("Personal checking", True, "4321"),
+        ("Cuenta corriente", False, "6677"),
     ]
+    # María's AutoPay: on, from her account, and her open invoice scheduled by it.
+    setting = db.session.scalars(select(AutoPaySetting).execution_options(all_tenants=True)).one()
+    assert setting.enabled
+    assert setting.bank_account_id == accounts[2].id
+    assert setting.max_amount_cents == 200000
     paper = db.session.scalars(
         select(Invoice.number)
         .where(Invoice.electronic.is_(False))
