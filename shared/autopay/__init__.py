@@ -101,6 +101,7 @@ class StopReason(enum.StrEnum):
     REMOVED = "bank_account_removed"
     MADE_PRIVATE = "bank_account_made_private"
     DISABLED = "bank_account_disabled"
+    UNAVAILABLE = "bank_account_unavailable"  # private, and whoever set AutoPay may not use it
 
 
 class NotAllowed(PermissionError):
@@ -498,6 +499,13 @@ def _sweep_customer(tenant: Tenant, setting: AutoPaySetting, today: date, now: d
         return 0
     if account is None or account.removed_at is not None:
         stop_autopay_for_bank_account(tenant, account, StopReason.REMOVED)
+        return 0
+    if account.private and (
+        account.portal_user_id is None or account.portal_user_id != setting.set_by_id
+    ):
+        # Someone's private account that the person who set AutoPay may not use (e.g. whoever
+        # set it left the account, and their private account is nobody's now).
+        stop_autopay_for_bank_account(tenant, account, StopReason.UNAVAILABLE)
         return 0
     customer = scoped_get(Customer, setting.customer_id)
     invoices = db.session.scalars(

@@ -316,3 +316,26 @@ def test_tenants_never_see_each_other(app, make_tenant, world):
     assert payments_of(other.tenant_id, theirs) == []
     with tenant_scope(other.tenant_id):
         assert db.session.scalars(select(AutoPaySetting)).all() == []
+
+
+def test_a_private_account_whose_owner_left_stops_autopay_at_the_next_sweep(world):
+    """The admin who set AutoPay from their own private account leaves the account: the account
+    is nobody's now (nobody may use it), so the sweep stops AutoPay instead of paying from it."""
+    from shared.portal_accounts.models import PortalRole
+
+    invoice = world.invoice("2026-07-07", 1000)
+    other_admin = world.colleague("sam@harbor-acme.test", PortalRole.ADMIN)
+    private = world.add_account(world.admin_id, private=True)
+    world.enrol(account_id=private, now=at("2026-06-01"))
+    assert [p.status for p in payments_of(world.tenant_id, invoice)] == [PaymentStatus.SCHEDULED]
+    with tenant_scope(world.tenant_id):
+        db.session.delete(world.user())  # taken off the account: its rows set to NULL
+        db.session.commit()
+    assert world.run(autopay.schedule_autopay, at("2026-06-02")) == 0
+    setting = _setting(world)
+    assert setting.enabled is False
+    assert setting.stopped_reason == "bank_account_unavailable"
+    assert [p.status for p in payments_of(world.tenant_id, invoice)] == [PaymentStatus.CANCELLED]
+    [to_admin] = mails("autopay_stopped", "sam@harbor-acme.test")
+    assert "can no longer use it" in to_admin.text_body
+    assert other_admin
