@@ -109,3 +109,28 @@ def test_two_notice_runs_at_once_send_each_notice_once(app, world):
         .execution_options(all_tenants=True)
     )
     assert sent == 3
+
+
+def test_two_sweeps_at_once_on_items_already_recorded_schedule_each_once(app, world):
+    """Items recorded above the maximum become payable when the maximum is raised: both sweeps
+    find the same existing items; each invoice still gets one payment."""
+    from shared.autopay.models import AutoPaySetting, ItemStatus
+
+    invoices = [world.invoice(f"2026-10-{day:02d}", 900000 + day) for day in range(1, 29)]
+    world.enrol(max_amount="100.00", now=at("2026-06-01"))
+    with tenant_scope(world.tenant_id):
+        statuses = set(db.session.scalars(select(AutoPayItem.status)))
+        assert statuses == {ItemStatus.OVER_MAXIMUM}
+        setting = db.session.scalars(select(AutoPaySetting)).one()
+        setting.max_amount_cents = 10**8
+        db.session.commit()
+    results = _all_at_once(app, world.tenant_id, autopay.schedule_autopay, at("2026-06-02"), runs=3)
+    assert sum(results) == len(invoices)
+    db.session.expire_all()
+    with tenant_scope(world.tenant_id):
+        counts = db.session.execute(
+            select(PaymentAllocation.invoice_id, func.count())
+            .where(PaymentAllocation.invoice_id.in_(invoices))
+            .group_by(PaymentAllocation.invoice_id)
+        ).all()
+    assert dict(counts) == {invoice: 1 for invoice in invoices}
