@@ -16,7 +16,7 @@ from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 
 revision = '0023_late_fees_reminders'
-down_revision = '0019_refunds_idempotency'
+down_revision = '0022_autopay'
 branch_labels = None
 depends_on = None
 

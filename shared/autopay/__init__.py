@@ -161,6 +161,25 @@ def setting_paying_from(account: BankAccount) -> AutoPaySetting | None:
     ).one_or_none()
 
 
+def covers(tenant: Tenant, invoice: Invoice) -> bool:
+    """Whether AutoPay will pay this invoice: it is on for the customer, the balance is within its
+    maximum, and this due date was not skipped, refused or cancelled. The reminders ask this, so
+    that nobody is reminded of an invoice that is about to be withdrawn."""
+    setting = setting_for(invoice.customer_id)
+    if setting is None or not setting.enabled or invoice.balance_cents > setting.max_amount_cents:
+        return False
+    item = db.session.scalars(
+        select(AutoPayItem).where(
+            AutoPayItem.invoice_id == invoice.id, AutoPayItem.due_date == invoice.due_date
+        )
+    ).one_or_none()
+    return item is None or item.status not in (
+        ItemStatus.OVER_MAXIMUM,
+        ItemStatus.SKIPPED,
+        ItemStatus.CANCELLED,
+    )
+
+
 @dataclass(frozen=True)
 class Upcoming:
     item: AutoPayItem
