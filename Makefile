@@ -71,6 +71,7 @@ translations: install
 
 bench: install-test
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.ach
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
