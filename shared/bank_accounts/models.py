@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import UTCDateTime, utcnow
@@ -63,6 +63,15 @@ class BankAccount(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, comment="Removed accounts stay, so past payments still name them."
+    )
+    disabled_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="Set when an ACH return (R02, R03, R04, R10, R29) stops its use."
+    )
+    disabled_reason: Mapped[str] = mapped_column(
+        String(3), default="", server_default="", comment="The R-code that disabled it."
+    )
+    prenote_on: Mapped[date | None] = mapped_column(
+        Date, comment="Effective date of its zero-dollar prenote (first-use validation, WEB)."
     )
 
     @property
