@@ -7,8 +7,14 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from shared.ach import build_ach_files, effective_date_for, file_bytes, list_files, settle_ach
-from shared.ach import nacha
+from shared.ach import (
+    build_ach_files,
+    effective_date_for,
+    file_bytes,
+    list_files,
+    nacha,
+    settle_ach,
+)
 from shared.ach.models import AchEntry, AchEntryKind, AchFile
 from shared.bank_accounts.models import BankAccount
 from shared.banking_days import is_banking_day
@@ -79,7 +85,11 @@ def test_a_file_built_after_the_cutoff_on_june_18_is_effective_june_22(ach_shop)
     (batch,) = ach.batches
     assert (batch.sec_code, batch.service_class, batch.effective_date) == ("CCD", 225, "260622")
     (entry,) = batch.entries
-    assert (entry.amount, entry.routing_number, entry.account_number) == (12_345, "011000015", "123456789")
+    assert (entry.amount, entry.routing_number, entry.account_number) == (
+        12_345,
+        "011000015",
+        "123456789",
+    )
     assert entry.name == "MARIA NUNEZ-GUELL"
     assert entry.trace_number.startswith("02100002")
     assert entry.identification == f"P{payment}"
@@ -95,9 +105,9 @@ def test_building_twice_puts_each_payment_in_exactly_one_file(ach_shop):
     shop = ach_shop()
     business = shop.customer("business", "Harbor View Dental")
     personal = shop.customer("personal", "José Pérez")
-    ids = [
-        shop.payment(business, shop.bank_account(business), 1000 + i, THU) for i in range(3)
-    ] + [shop.payment(personal, shop.bank_account(personal, validated_on=VALIDATED), 500, THU)]
+    ids = [shop.payment(business, shop.bank_account(business), 1000 + i, THU) for i in range(3)] + [
+        shop.payment(personal, shop.bank_account(personal, validated_on=VALIDATED), 500, THU)
+    ]
     assert _build(shop, at(THU, 18)) == 4
     assert _build(shop, at(THU, 18, 1)) == 0  # nothing left: no second file
     with tenant_scope(shop.tenant.id):
