@@ -362,6 +362,7 @@ def shown_status_today(invoice: Invoice) -> str:
 
 
 def register_commands(app: SidedFlask) -> None:
+    from shared.ach.cli import ach_cli
     from shared.bank_accounts import encryption_cli
     from shared.demo import demo_cli
     from shared.mail import mail_cli
@@ -371,3 +372,4 @@ def register_commands(app: SidedFlask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(encryption_cli)
+    app.cli.add_command(ach_cli)

@@ -9,6 +9,7 @@ bp = Blueprint("console", __name__, template_folder="templates")
 
 from vendor_console import (  # noqa: E402, F401 - routes register on bp
     accounts,
+    ach,
     api_keys,
     customers,
     dashboard,

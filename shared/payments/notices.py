@@ -53,3 +53,8 @@ def send_failed_notice(tenant, payment: Payment, reason: str = "") -> int:
 def send_refunded_notice(tenant, payment: Payment, refund: Refund) -> int:
     """Tell the payer money was given back to the card (after a refund); returns emails sent."""
     return _send(tenant, payment, "payment_refunded", refund=refund)
+
+
+def send_returned_notice(tenant, payment: Payment, reason: str) -> int:
+    """Tell the payer their bank sent the ACH debit back (after a return); returns emails sent."""
+    return _send(tenant, payment, "payment_returned", reason=reason)

@@ -94,6 +94,7 @@ def never_cache(response: Response) -> Response:
 
 
 from vendor_console.api import (  # noqa: E402, F401 - routes and hooks register on bp
+    ach,
     customers,
     idempotency,
     invoices,

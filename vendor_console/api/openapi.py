@@ -226,6 +226,49 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": {**_ok("Payment", "The payment."), **_errors("404")},
         },
     },
+    "/ach-files": {
+        "get": {
+            "operationId": "listAchFiles",
+            "summary": "List the vendor's NACHA files",
+            "tags": ["ach"],
+            "parameters": [{"in": "query", "schema": "AchFileQuery"}],
+            "responses": {**_ok("AchFileList", "A page of ACH files."), **_errors("400")},
+        },
+    },
+    "/ach-files/{file_id}/download": {
+        "parameters": [_id("file_id")],
+        "get": {
+            "operationId": "downloadAchFile",
+            "summary": "Download a NACHA file as it was sent to the bank",
+            "tags": ["ach"],
+            "responses": {
+                "200": {
+                    "description": "The file: 94-character records, ASCII.",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+                **_errors("404"),
+            },
+        },
+    },
+    "/ach-returns": {
+        "post": {
+            "operationId": "importAchReturns",
+            "summary": "Import the bank's return or NOC file",
+            "description": "Checked whole first: a malformed file answers 422 naming the line and "
+            "field, and nothing is applied. A file imported before answers 200 with "
+            "`already_imported` and is not applied again.",
+            "tags": ["ach"],
+            "requestBody": _body("AchReturnUpload"),
+            "responses": {
+                "201": {
+                    "description": "The file was imported.",
+                    "content": {_JSON: {"schema": "AchImport"}},
+                },
+                **_ok("AchImport", "The same file was imported before."),
+                **_errors(*_WRITE_ERRORS),
+            },
+        },
+    },
 }
 
 # Every creating call takes an Idempotency-Key (vendor_console.api.idempotency).
@@ -248,6 +291,11 @@ _SCHEMAS = {
     "Payment": schemas.Payment,
     "PaymentList": schemas.PaymentList,
     "PaymentQuery": schemas.PaymentQuery,
+    "AchFile": schemas.AchFile,
+    "AchFileList": schemas.AchFileList,
+    "AchFileQuery": schemas.AchFileQuery,
+    "AchReturnUpload": schemas.AchReturnUpload,
+    "AchImport": schemas.AchImport,
 }
 
 
@@ -275,6 +323,7 @@ def build_spec() -> dict[str, Any]:
             {"name": "customers", "description": "The people and businesses invoices go to."},
             {"name": "invoices", "description": "Invoices, their lines and pay links."},
             {"name": "payments", "description": "Payments and their allocations to invoices."},
+            {"name": "ach", "description": "NACHA files sent to the bank, and its return files."},
         ],
     )
     spec.components.security_scheme(

@@ -356,3 +356,51 @@ class PaymentQuery(PageQuery):
     status = Choice(PAYMENT_STATUSES)
     method = Choice(PAYMENT_METHODS)
     customer_id = QueryInteger(minimum=1, maximum=2**31 - 1)
+
+
+# --- ACH files and return files ---------------------------------------------------------------
+
+
+class AchFile(Schema):
+    id = fields.Integer(required=True)
+    file_name = fields.String(required=True)
+    built_on = Day(
+        required=True, metadata={"description": "The vendor's business day it was built."}
+    )
+    effective_date = Day(required=True)
+    file_id_modifier = fields.String(required=True)
+    entry_count = fields.Integer(required=True)
+    total_debit = Amount(attribute="total_debit_cents", required=True)
+    sha256 = fields.String(required=True)
+    created_at = Instant(required=True)
+
+
+class AchFileList(Schema):
+    data = fields.List(fields.Nested(AchFile), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class AchReturnUpload(ApiSchema):
+    content = Text(
+        required=True,
+        max_length=3_500_000,
+        blank=False,
+        multiline=True,
+        metadata={"description": "The return or NOC file as the bank sent it (NACHA, ASCII)."},
+    )
+
+
+class AchImport(Schema):
+    id = fields.Integer(required=True)
+    returns = fields.Integer(required=True)
+    changes = fields.Integer(required=True, metadata={"description": "Notifications of change."})
+    unmatched = fields.Integer(required=True, metadata={"description": "Entries not ours."})
+    already_imported = fields.Boolean(
+        required=True,
+        metadata={"description": "The same file was imported before: not applied again."},
+    )
+    created_at = Instant(required=True)
+
+
+class AchFileQuery(PageQuery):
+    pass
