@@ -22,6 +22,7 @@ from shared.web import show_input_error
 from vendor_console import bp
 from vendor_console.context import actor
 
+MAX_ROW_ID = 2**31 - 1  # larger ids exist nowhere (and overflow SQLite's integers)
 _required = DataRequired(message=_l("This field is required."))
 
 
@@ -119,7 +120,7 @@ def ach_files():
 @bp.route("/ach-files/<int:file_id>/download")
 @login_required
 def ach_file_download(file_id: int):
-    found = ach.get_file(g.tenant, file_id)
+    found = ach.get_file(g.tenant, file_id) if file_id <= MAX_ROW_ID else None
     if found is None:
         abort(404)
     return Response(

@@ -34,12 +34,13 @@ def import_(path: str, slug: str) -> None:
     try:
         with tenant_scope(tenant.id), unit_of_work():
             done = import_ach_return_file(tenant, SYSTEM, data)
+            counts = (done.newly_applied, done.returns, done.changes, done.unmatched)
     except InputError as error:
         raise click.ClickException(f"refused, nothing applied: {error.message}") from None
-    if not done.newly_applied:
+    newly, returns, changes, unmatched = counts
+    if not newly:
         click.echo("this file was imported before; nothing was applied again")
         return
     click.echo(
-        f"imported: {done.returns} returns, {done.changes} notifications of change, "
-        f"{done.unmatched} not ours"
+        f"imported: {returns} returns, {changes} notifications of change, {unmatched} not ours"
     )

@@ -390,6 +390,11 @@ class AchReturnUpload(ApiSchema):
     )
 
 
+# The request's 4 MB limit bounds it (and says so, as 413); a documented maxLength of millions
+# only sends schema-driven clients and fuzzers generating bodies they cannot build.
+AchReturnUpload._declared_fields["content"].metadata.pop("maxLength", None)
+
+
 class AchImport(Schema):
     id = fields.Integer(required=True)
     returns = fields.Integer(required=True)
