@@ -11,7 +11,6 @@ validation; a payer who changes the number adds a new account, which is validate
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import exists, select
@@ -37,10 +36,10 @@ def may_debit(account: BankAccount, effective: date) -> bool:
     return first is not None and effective >= first and account.disabled_at is None
 
 
-def claim_waiting(effective: date, exclude: Collection[int] = ()) -> list[BankAccount]:
+def claim_waiting(effective: date) -> list[BankAccount]:
     """Personal customers' usable accounts with a scheduled ACH payment and no prenote yet; their
     prenote date is set to `effective` (the caller puts a prenote for each in its file)."""
-    accounts = list(
+    chosen = list(
         db.session.scalars(
             select(BankAccount)
             .join(Customer, Customer.id == BankAccount.customer_id)
@@ -59,7 +58,6 @@ def claim_waiting(effective: date, exclude: Collection[int] = ()) -> list[BankAc
             .with_for_update(of=BankAccount, skip_locked=True)
         )
     )
-    chosen = [a for a in accounts if a.id not in exclude]
     for account in chosen:
         account.prenote_on = effective
     return chosen
