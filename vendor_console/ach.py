@@ -16,7 +16,7 @@ from shared.ach import imports, rates
 from shared.ach.codes import reason
 from shared.clock import business_today, utcnow
 from shared.errors import InputError
-from shared.forms import CleanForm
+from shared.forms import CleanForm, NameField
 from shared.unit_of_work import discard
 from shared.web import show_input_error
 from vendor_console import bp
@@ -36,11 +36,11 @@ class AchSettingsForm(CleanForm):
     immediate_destination = StringField(
         _l("Immediate destination (routing number)"), validators=[_required, _at_most(9)]
     )
-    immediate_destination_name = StringField(
+    immediate_destination_name = NameField(
         _l("Immediate destination name"), validators=[_required, _at_most(23)]
     )
     immediate_origin = StringField(_l("Immediate origin"), validators=[_required, _at_most(10)])
-    immediate_origin_name = StringField(
+    immediate_origin_name = NameField(
         _l("Immediate origin name"), validators=[_required, _at_most(23)]
     )
     odfi_routing = StringField(
@@ -49,7 +49,7 @@ class AchSettingsForm(CleanForm):
     company_identification = StringField(
         _l("Company identification"), validators=[_required, _at_most(10)]
     )
-    company_name = StringField(_l("Company name"), validators=[_required, _at_most(16)])
+    company_name = NameField(_l("Company name"), validators=[_required, _at_most(16)])
     entry_description = StringField(_l("Entry description"), validators=[_required, _at_most(10)])
     cutoff = StringField(_l("Daily cut-off (HH:MM)"), validators=[_required, _at_most(5)])
 
