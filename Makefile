@@ -45,7 +45,12 @@ run: demo
 	@echo "                    maria.gonzalez@example.test / demo-payer-maria (personal, Spanish)"
 	@echo "    guest lookup:   invoice number 400101, invoice total 18,475.20"
 	@echo "  (Chromium and Firefox resolve *.localhost to this machine; with curl, send a Host header.)"
+	@echo "  Jobs process:    flask jobs run, beside the web server (scheduled payments, email); Ctrl-C stops both"
 	@echo ""
+	@# The jobs process runs apart from gunicorn (never inside a worker); the trap stops it when
+	@# the web server ends, whichever way (a background job of this shell ignores Ctrl-C itself).
+	@$(BIN)/flask jobs run & jobs=$$!; \
+	trap 'kill $$jobs 2>/dev/null; wait $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn -c config/gunicorn.conf.py "wsgi:create_app()"
 
 test: install-test
@@ -72,6 +77,7 @@ translations: install
 bench: install-test
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.ach
+	$(BIN)/python -m bench.jobs
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

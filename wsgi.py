@@ -365,6 +365,7 @@ def register_commands(app: SidedFlask) -> None:
     from shared.ach.cli import ach_cli
     from shared.bank_accounts import encryption_cli
     from shared.demo import demo_cli
+    from shared.jobs.cli import jobs_cli
     from shared.mail import mail_cli
     from tenants.cli import tenants_cli
 
@@ -373,3 +374,4 @@ def register_commands(app: SidedFlask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(encryption_cli)
     app.cli.add_command(ach_cli)
+    app.cli.add_command(jobs_cli)

@@ -92,6 +92,22 @@ def _card_gateway(app_env: str, env: dict[str, str]) -> dict[str, str]:
     }
 
 
+def _jobs(env: dict[str, str]) -> dict[str, int]:
+    """The jobs process: how long a claimed row is held (seconds), how many rows a claim takes, and
+    how old a card payment due today must be before the jobs run it (the portal charges its own)."""
+    settings = {}
+    for name, default in (
+        ("JOBS_LEASE_SECONDS", 300),
+        ("JOBS_BATCH_SIZE", 100),
+        ("JOBS_FRESH_SECONDS", 900),
+    ):
+        raw = env.get(name) or str(default)
+        if not raw.isdigit() or (name != "JOBS_FRESH_SECONDS" and int(raw) < 1):
+            raise ConfigError(f"{name} must be a whole number of seconds or rows, not {raw!r}.")
+        settings[name] = int(raw)
+    return settings
+
+
 def _port(env: dict[str, str]) -> int:
     """The port gunicorn binds (`config/gunicorn.conf.py` reads the same variable, same default)."""
     raw = env.get("PORT") or "8000"
@@ -198,4 +214,5 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, object]:
         "SHOW_OUTBOX": not production,
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         **_card_gateway(app_env, env),
+        **_jobs(env),
     }

@@ -16,6 +16,7 @@ from shared.invoices.late_fees import LateFee  # noqa: F401
 from shared.invoices.models import Invoice, InvoiceLine  # noqa: F401
 from shared.invoices.reminders import InvoiceReminder, ReminderSettings  # noqa: F401
 from shared.mail.models import OutboxAttachment, OutboxMessage  # noqa: F401
+from shared.payments.execution import PaymentExecution  # noqa: F401
 from shared.payments.models import (  # noqa: F401
     JournalEntry,
     Payment,

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from shared.actors import Actor, ActorKind
 from shared.errors import InputError
 from shared.extensions import db
-from shared.invoices import is_payable
+from shared.invoices import OPEN_STATUSES, is_payable
 from shared.invoices.amounts import status_from_money
 from shared.invoices.models import Invoice
+from shared.payments.fees import card_fee_cents
 from shared.payments.models import (
     Account,
     JournalEntry,
@@ -284,3 +285,114 @@ def mark_succeeded(
 
 def mark_failed(tenant, actor: Actor, payment: Payment, cause: str = "") -> Payment:
     return _move(tenant, actor, payment, (S.SCHEDULED, S.PROCESSING), S.FAILED, cause)
+
+
+def fit_to_invoices(
+    tenant,
+    actor: Actor,
+    payment: Payment,
+    cause: str = "",
+    *,
+    at_most: dict[int, int] | None = None,
+) -> tuple[int, int]:
+    """Take on each invoice no more than it still owes (before a scheduled payment runs), or than
+    `at_most[invoice_id]` (`make_room`, before an invoice is reduced).
+
+    An invoice voided or marked paid since the payment was scheduled owes it nothing now; one that
+    owes less takes less: the allocation shrinks (or goes), the card fee is computed again from the
+    smaller amount (never more than before), and the journal records the difference as a
+    transaction of its own. A payment left with nothing to take is cancelled. Returns (total
+    before, total now); equal when nothing changed. Locks the invoices and the payment as the other
+    operations do.
+    """
+    allocations = _allocations(payment)
+    invoices = _lock_invoices(a.invoice_id for a in allocations)
+    db.session.refresh(payment, with_for_update=True)
+    before = payment.total_cents
+    if payment.status is not S.SCHEDULED:
+        raise InputError("status", str(_l("This payment cannot be changed any more.")))
+    wanted: dict[int, int] = {}
+    for allocation in allocations:
+        invoice = invoices[allocation.invoice_id]
+        amount = allocation.amount_cents - allocation.refunded_cents
+        owes = invoice.balance_cents + amount if invoice.status in OPEN_STATUSES else 0
+        if at_most and allocation.invoice_id in at_most:
+            owes = min(owes, at_most[allocation.invoice_id])
+        wanted[allocation.id] = max(0, min(amount, owes))
+    if all(wanted[a.id] == a.amount_cents - a.refunded_cents for a in allocations):
+        return before, before
+    if not any(wanted.values()):
+        _move(tenant, actor, payment, (S.SCHEDULED,), S.CANCELLED, cause or "nothing left to pay")
+        return before, 0
+    amount_cents = sum(wanted.values())
+    fee_cents = payment.fee_cents
+    if fee_cents and payment.card_funding is not None:
+        fee_cents = min(
+            fee_cents,
+            card_fee_cents(
+                amount_cents,
+                payment.card_funding,
+                tenant.card_fee_bp,
+                getattr(tenant, "business_state", None),
+            ),
+        )
+    transaction = uuid.uuid4().hex
+    for allocation in allocations:
+        less = allocation.amount_cents - allocation.refunded_cents - wanted[allocation.id]
+        if not less:
+            continue
+        invoice = invoices[allocation.invoice_id]
+        invoice.scheduled_cents -= less
+        invoice.status = status_from_money(invoice)
+        _entry(tenant, transaction, Account.RECEIVABLE, less, payment, invoice.id).memo = "reduced"
+        if wanted[allocation.id]:
+            allocation.amount_cents -= less
+        else:
+            db.session.delete(allocation)
+    fee_less = payment.fee_cents - fee_cents
+    less_total = payment.amount_cents - amount_cents + fee_less
+    _entry(tenant, transaction, Account.PAYER_FUNDS, -less_total, payment, None).memo = "reduced"
+    if fee_less:
+        _entry(tenant, transaction, Account.FEES, fee_less, payment, None).memo = "reduced"
+    payment.amount_cents = amount_cents
+    payment.fee_cents = fee_cents
+    payment.total_cents = amount_cents + fee_cents
+    _record(tenant, actor, payment, S.SCHEDULED, S.SCHEDULED, cause or "reduced to what is owed")
+    db.session.flush()
+    return before, payment.total_cents
+
+
+def make_room(
+    tenant, actor: Actor, invoice_id: int, owed_cents: int, cause: str = ""
+) -> list[tuple[Payment, int]]:
+    """Before an invoice is reduced to owe `owed_cents` in all (a credit, a waived late fee):
+    shrink or cancel its scheduled payments, the latest date first, so that what is scheduled, in
+    flight and paid fits the new amount (the database refuses an overpaid invoice). Returns each
+    payment changed with its total before, for the payer's notice (`notices.send_adjusted_notice`).
+    InputError when money already in flight or paid is more than the new amount."""
+    invoice = _lock_invoices([invoice_id])[invoice_id]
+    excess = invoice.scheduled_cents + invoice.processing_cents + invoice.paid_cents - owed_cents
+    if excess <= 0:
+        return []
+    if invoice.processing_cents + invoice.paid_cents > owed_cents:
+        raise InputError(
+            "total", str(_l("This invoice has more paid or on its way than the new amount."))
+        )
+    rows = db.session.execute(
+        select(Payment, PaymentAllocation)
+        .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+        .where(PaymentAllocation.invoice_id == invoice_id, Payment.status == S.SCHEDULED)
+        .order_by(Payment.pay_on.desc(), Payment.id.desc())
+    ).all()
+    changed = []
+    for payment, allocation in rows:
+        if excess <= 0:
+            break
+        amount = allocation.amount_cents - allocation.refunded_cents
+        take = min(amount, excess)
+        before, _after = fit_to_invoices(
+            tenant, actor, payment, cause, at_most={invoice_id: amount - take}
+        )
+        excess -= take
+        changed.append((payment, before))
+    return changed
