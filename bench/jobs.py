@@ -252,7 +252,8 @@ def _main() -> int:
         from shared.payments.execution import ExecutionState, PaymentExecution
         from shared.payments.models import JournalEntry, Payment, PaymentStatus
         from shared.tenancy import tenant_scope
-        from shared.unit_of_work import separate_unit
+        from shared.unit_of_work import separate_unit, unit_of_work
+        from tenants.models import Tenant
         from tenants.staff import sign_up_vendor
         from wsgi import create_app
 
@@ -269,18 +270,19 @@ def _main() -> int:
             from flask_migrate import upgrade
 
             upgrade()
-            tenant, _owner = sign_up_vendor(
-                business_name="Bench Supply Co.",
-                slug="bench",
-                owner_email="owner@bench.test",
-                owner_password="bench-password-2026",  # noqa: S106 - a throwaway database
-                language="en",
-                time_zone="America/New_York",
-            )
-            db.session.commit()
-            tenant_id = tenant.id
+            with unit_of_work():
+                tenant, _owner = sign_up_vendor(
+                    business_name="Bench Supply Co.",
+                    slug="bench",
+                    owner_email="owner@bench.test",
+                    owner_password="bench-password-2026",  # noqa: S106 - a throwaway database
+                    language="en",
+                    time_zone="America/New_York",
+                )
+                tenant_id = tenant.id
+            tenant = db.session.scalars(select(Tenant).where(Tenant.id == tenant_id)).one()
             started = time.perf_counter()
-            with app.test_request_context(), tenant_scope(tenant_id):
+            with app.test_request_context(), tenant_scope(tenant_id), unit_of_work():
                 from shared.clock import business_today, utcnow
 
                 customer_id, user_id, card_id = make_payer(tenant_id)
@@ -292,7 +294,6 @@ def _main() -> int:
                     count,
                     business_today(tenant, utcnow()),
                 )
-                db.session.commit()
             print(f"seeded {count:,} due card payments in {time.perf_counter() - started:.1f} s")
             env = job_env(app)
             env["APP_ENV"] = "development"

@@ -115,6 +115,7 @@ def record(
     attempt: int,
     conditions: tuple[ColumnElement[bool], ...] = (),
     release: bool = True,
+    session: Session | None = None,
     **values: Any,
 ) -> bool:
     """Write an outcome only if this worker still holds the row's lease (owner and attempt, and
@@ -123,7 +124,7 @@ def record(
     if release:
         values.setdefault("lease_owner", None)
         values.setdefault("lease_expires_at", None)
-    result = db.session.execute(
+    result = (session or db.session()).execute(
         update(model)
         .where(
             model.id == row_id,

@@ -1,5 +1,6 @@
 """jobs: one execution row per scheduled card payment, claimed with a lease (owner, expiry from the
-database clock, attempt), with a "needs reconciliation" state for a charge whose outcome is unknown
+database clock, attempt), with a "needs reconciliation" state for a charge whose outcome is unknown;
+the same lease on outbox messages, so two deliverers never send one email twice
 
 Revision ID: 0020_jobs
 Revises: 0019_refunds_idempotency
@@ -40,8 +41,18 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_payment_executions_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_payment_executions_tenant_id_state_id', ['tenant_id', 'state', 'id'], unique=False)
     enable_tenant_rls('payment_executions')
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('lease_owner', sa.String(length=100), nullable=True, comment='The worker holding the row (host:pid:random), while it does.'))
+        batch_op.add_column(sa.Column('lease_expires_at', shared.clock.UTCDateTime(), nullable=True, comment='From the database clock; past it, another worker may claim the row.'))
+        batch_op.add_column(sa.Column('attempt', sa.Integer(), server_default='0', nullable=False, comment='Claims so far; an outcome names the one it ends.'))
+        batch_op.create_index('ix_outbox_messages_tenant_id_status_id', ['tenant_id', 'status', 'id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_messages_tenant_id_status_id')
+        batch_op.drop_column('attempt')
+        batch_op.drop_column('lease_expires_at')
+        batch_op.drop_column('lease_owner')
     disable_tenant_rls('payment_executions')
     op.drop_table('payment_executions')

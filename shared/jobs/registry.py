@@ -26,6 +26,9 @@ JOBS: dict[str, JobSpec] = {
         120,
         "ask the gateway about card charges whose outcome is unknown",
     ),
+    "deliver_mail": JobSpec(
+        "shared.mail:deliver_for_tenant", 15, "deliver pending email (retries, after a pause)"
+    ),
     # TODO(lead): the other helpers' jobs, one line each, e.g.
     # "ach_files": JobSpec("shared.ach.jobs:build_files", 300, "ACH files at the cut-off"),
     # "ach_settlement": JobSpec("shared.ach.jobs:settle", 3600, "settle submitted ACH debits"),

@@ -2,7 +2,12 @@
 row in the same transaction as the change that caused it, and delivered once that transaction commits.
 
 The outbox backend (the default) only keeps the rows, readable in the console in development. The
-SMTP backend delivers them right after the commit; a row that fails stays `pending` for a retry.
+SMTP backend delivers them right after the commit; a row that fails stays `pending` and the jobs
+process (`deliver_mail`, every 15 s) tries it again after a growing pause. Every deliverer claims
+a row with a lease before sending it (shared.leases), so the web worker and any number of job
+processes never send one email twice. (SMTP has no idempotency key: a deliverer that dies after
+the server accepted a message and before recording it leaves it to be sent again once its lease
+runs out — at least once, never twice from two live deliverers.)
 Once a row is delivered, its stored copy keeps no usable capability link (see `shared.mail.masking`).
 """
 
@@ -15,11 +20,13 @@ import click
 from flask import current_app, render_template
 from flask.cli import with_appcontext
 from flask_babel import force_locale
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from shared.clock import utcnow
 from shared.extensions import db
 from shared.i18n import locale_for
+from shared.leases import claim, lease_until, new_owner, record
 from shared.mail.backends import backend_for
 from shared.mail.masking import mask_links
 from shared.mail.models import MailStatus, OutboxAttachment, OutboxMessage
@@ -94,43 +101,108 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def deliver(ids: list[int] | None = None) -> int:
-    """Deliver pending messages (these ids, or all pending); returns how many were sent."""
+def deliver(ids: list[int] | None = None, *, retry_now: bool = False) -> int:
+    """Deliver pending messages (these ids, or all pending and due for a try; with `retry_now`,
+    also those waiting out their pause after a failure); returns how many were sent. Each is
+    claimed first (shared.leases), so another deliverer never sends it too."""
     backend = backend_for(current_app.config["MAIL_URL"])
     if not backend.delivers:
         return 0
     sent = 0
     with Session(db.engine) as session:
-        query = select(OutboxMessage.id, OutboxMessage.tenant_id).where(
-            OutboxMessage.status == MailStatus.PENDING
-        )
+        query = select(OutboxMessage.tenant_id).where(OutboxMessage.status == MailStatus.PENDING)
         if ids is not None:
             query = query.where(OutboxMessage.id.in_(ids))
-        # Ids first, each row loaded inside its tenant's scope: a row loaded before an earlier
-        # message's commit would expire there and could not reload with no tenant in scope.
-        targets = session.execute(
-            query.order_by(OutboxMessage.id).execution_options(all_tenants=True)
-        )
-        for message_id, tenant_id in targets.all():
-            with tenant_scope(tenant_id, session), unit_of_work(session):
+        tenant_ids = session.scalars(
+            query.distinct().order_by(OutboxMessage.tenant_id).execution_options(all_tenants=True)
+        ).all()
+        session.rollback()
+        for tenant_id in tenant_ids:
+            with tenant_scope(tenant_id, session):
+                if retry_now:
+                    with unit_of_work(session):
+                        session.execute(
+                            update(OutboxMessage)
+                            .where(
+                                OutboxMessage.status == MailStatus.PENDING,
+                                OutboxMessage.lease_owner.is_(None),  # not being sent now
+                            )
+                            .values(lease_expires_at=None)
+                        )
+                sent += deliver_claimed(session, backend, ids)
+    return sent
+
+
+def deliver_for_tenant(tenant, now) -> int:
+    """The jobs process's mail job (`fn(tenant, now)`): the tenant's pending mail, claimed."""
+    backend = backend_for(current_app.config["MAIL_URL"])
+    if not backend.delivers:
+        return 0
+    return deliver_claimed(db.session(), backend, None)
+
+
+def retry_after(attempts: int) -> int:
+    """Seconds before the next try of a message that failed `attempts` times: 1, 2, 4 … minutes,
+    at most an hour (no retry storm against a server that is down)."""
+    return min(3600, 60 * 2 ** max(0, attempts - 1))
+
+
+def deliver_claimed(session: Session, backend, ids: list[int] | None, batch: int = 50) -> int:
+    """Claim the pending messages of the tenant in scope (these ids, or all that are due) and
+    send them, one unit of work each; returns how many were sent."""
+    owner = new_owner()
+    lease = float(current_app.config.get("JOBS_LEASE_SECONDS", 300))
+    conditions = [OutboxMessage.status == MailStatus.PENDING]
+    if ids is not None:
+        conditions.append(OutboxMessage.id.in_(ids))
+    sent = 0
+    while True:
+        with unit_of_work(session):
+            claimed = claim(
+                OutboxMessage, *conditions, owner=owner, seconds=lease, limit=batch, session=session
+            )
+        if not claimed:
+            return sent
+        for message_id, attempt in claimed:
+            with unit_of_work(session):
                 message = session.scalars(
-                    select(OutboxMessage).where(
-                        OutboxMessage.id == message_id, OutboxMessage.status == MailStatus.PENDING
-                    )
-                ).one_or_none()
-                if message is None:  # delivered meanwhile by another process
-                    continue
+                    select(OutboxMessage).where(OutboxMessage.id == message_id)
+                ).one()
                 try:
                     backend.send(message)
                 except Exception as exc:  # noqa: BLE001 - any failure leaves the row for a retry
-                    message.attempts += 1
-                    message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                    current_app.logger.warning("mail %s not delivered: %s", message.id, exc)
-                else:
-                    message.mark_sent()
-                    forget_secrets(message)
-                    sent += 1
-    return sent
+                    tries = message.attempts + 1
+                    record(
+                        OutboxMessage,
+                        message_id,
+                        owner=owner,
+                        attempt=attempt,
+                        session=session,
+                        release=False,
+                        lease_owner=None,
+                        lease_expires_at=lease_until(retry_after(tries), session),
+                        attempts=tries,
+                        last_error=f"{type(exc).__name__}: {exc}"[:500],
+                    )
+                    current_app.logger.warning("mail %s not delivered: %s", message_id, exc)
+                    continue
+                if not record(
+                    OutboxMessage,
+                    message_id,
+                    owner=owner,
+                    attempt=attempt,
+                    session=session,
+                    status=MailStatus.SENT,
+                    attempts=message.attempts + 1,
+                    sent_at=utcnow(),
+                    last_error=None,
+                ):
+                    # Our lease ran out during the send (a very slow server): another deliverer
+                    # may send it again; say so rather than hide it.
+                    current_app.logger.error("mail %s: lease lost while sending", message_id)
+                    continue
+                forget_secrets(message)
+                sent += 1
 
 
 def forget_secrets(message: OutboxMessage) -> None:
@@ -155,5 +227,5 @@ def mail_cli() -> None:
 @mail_cli.command("deliver")
 @with_appcontext
 def deliver_command() -> None:
-    """Deliver every pending email (those whose first delivery failed)."""
-    click.echo(f"delivered {deliver()} pending email(s)")
+    """Deliver every pending email now (those whose delivery failed, without waiting)."""
+    click.echo(f"delivered {deliver(retry_now=True)} pending email(s)")

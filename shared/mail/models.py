@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Enum, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import UTCDateTime, utcnow
 from shared.extensions import db
+from shared.leases import Leased
 from shared.tenancy import TenantOwned, tenant_foreign_key
 
 
@@ -19,9 +20,17 @@ class MailStatus(enum.StrEnum):
     SENT = "sent"
 
 
-class OutboxMessage(TenantOwned, db.Model):
+class OutboxMessage(TenantOwned, Leased, db.Model):
+    """An email. A deliverer claims it with a lease (shared.leases) before sending it, so two
+    deliverers (the web worker after its commit, the jobs process) never send it twice; after a
+    failed try the lease's expiry says when to try again. `attempts` counts tries; `attempt`
+    (the lease's) counts claims."""
+
     __tablename__ = "outbox_messages"
-    __table_args__ = (UniqueConstraint("tenant_id", "id"),)  # what composite foreign keys refer to
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),  # what composite foreign keys refer to
+        Index("ix_outbox_messages_tenant_id_status_id", "tenant_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
@@ -54,12 +63,6 @@ class OutboxMessage(TenantOwned, db.Model):
     attachments: Mapped[list[OutboxAttachment]] = relationship(
         order_by="OutboxAttachment.id", cascade="all, delete-orphan"
     )
-
-    def mark_sent(self) -> None:
-        self.status = MailStatus.SENT
-        self.attempts += 1
-        self.sent_at = utcnow()
-        self.last_error = None
 
 
 class OutboxAttachment(TenantOwned, db.Model):

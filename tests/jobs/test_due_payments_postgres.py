@@ -134,7 +134,7 @@ def test_a_job_process_killed_mid_batch_and_restarted_leaves_each_run_once(app, 
         time.sleep(0.05)
     assert worker.poll() is None, "the worker ended before it could be killed mid-batch"
     worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=60)
+    worker.communicate(timeout=60)  # reaped, its pipes closed
     with tenant_scope(shop.id):
         left = db.session.scalar(
             select(func.count())
