@@ -169,6 +169,12 @@ def run_due_payments(tenant, now: datetime) -> int:
                 log.warning(
                     "tenant %s: execution %s: lease lost, stopped", tenant.slug, execution_id
                 )
+            except Exception:
+                # One payment's error must not stop the others: its row keeps its lease and is
+                # tried again once the lease runs out (what it did was rolled back, or is in
+                # `charging`, which the reconciler takes up).
+                db.session.rollback()
+                log.exception("tenant %s: execution %s failed", tenant.slug, execution_id)
 
 
 def execute(tenant, execution_id: int, owner: str, attempt: int) -> bool:
@@ -341,13 +347,20 @@ def reconcile_payments(tenant, now: datetime) -> int:
             try:
                 if result is None:
                     with unit_of_work():
+                        # Kept leased: asked again once the lease runs out, not at once.
                         record(
                             X,
                             execution_id,
                             owner=owner,
                             attempt=attempt,
-                            outcome="asked again: no answer",
+                            release=False,
+                            outcome=f"asked {attempt} time(s): no answer",
                         )
+                    log.warning(
+                        "tenant %s: payment %s: still no answer from the gateway",
+                        tenant.slug,
+                        payment.id,
+                    )
                     continue
                 done += finish(tenant, execution_id, owner, attempt, result)
             except LeaseLost:

@@ -266,3 +266,42 @@ def test_a_payment_made_for_today_in_the_portal_is_left_to_the_portal_for_a_whil
     payment_id = schedule(app, payer, [1000], _today(shop), created_at=utcnow())
     assert run_job("due_payments") == {"acme": 0}
     assert execution(shop, payment_id) is None
+
+
+def test_one_payment_that_errors_does_not_stop_the_others(app, shop, monkeypatch, caplog):
+    import shared.payments.due as due
+
+    payer = make_payer(app, shop)
+    first = schedule(app, payer, [1000], _today(shop))
+    second = schedule(app, payer, [2000], _today(shop))
+    real_fit = due.fit_to_invoices
+
+    def fit(tenant, actor, payment, *args, **kwargs):
+        if payment.id == first:
+            raise RuntimeError("a bug")
+        return real_fit(tenant, actor, payment, *args, **kwargs)
+
+    monkeypatch.setattr(due, "fit_to_invoices", fit)
+    with caplog.at_level(logging.ERROR, logger="arportal.jobs.payments"):
+        assert run_job("due_payments") == {"acme": 1}
+    assert payment(shop, first).status is PaymentStatus.SCHEDULED  # nothing half done
+    assert execution(shop, first).state is ExecutionState.DUE  # tried again after its lease
+    assert payment(shop, second).status is PaymentStatus.SUCCEEDED
+    assert any("failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_gateway_that_does_not_answer_leaves_the_payment_to_reconcile_without_a_storm(app, shop):
+    from tests.jobs.factories import PROCESSING_ERROR
+
+    payer = make_payer(app, shop, number=PROCESSING_ERROR)
+    payment_id = schedule(app, payer, [4000], _today(shop))
+    assert run_job("due_payments") == {"acme": 0}
+    assert payment(shop, payment_id).status is PaymentStatus.PROCESSING
+    assert execution(shop, payment_id).state is ExecutionState.RECONCILE
+    assert run_job("reconcile_payments") == {"acme": 0}  # asked once, no answer: no loop
+    row = execution(shop, payment_id)
+    assert row.state is ExecutionState.RECONCILE
+    assert row.outcome.endswith("no answer")
+    assert run_job("reconcile_payments") == {"acme": 0}  # not again before its lease runs out
+    assert execution(shop, payment_id).attempt == row.attempt
+    assert charges() == []  # nothing was ever charged
