@@ -76,6 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None, environ: dict[str, str] 
     register_errorhandlers(app)
     register_templates(app)
     register_commands(app)
+    register_domain_hooks()
     return app
 
 
@@ -359,6 +360,18 @@ def shown_status_today(invoice: Invoice) -> str:
     if "business_today" not in g:
         g.business_today = business_today(tenant, utcnow())
     return shown_status(invoice, g.business_today).value
+
+
+def register_domain_hooks() -> None:
+    """Connect the domain packages that must not import each other: a returned ACH debit that
+    disables a bank account stops the AutoPay paying from it, and an invoice AutoPay will pay gets
+    no reminder. Idempotent (create_app runs many times in the tests)."""
+    from shared import autopay
+    from shared.ach import hooks as ach_hooks
+    from shared.invoices import reminders
+
+    ach_hooks.on_account_disabled(autopay.stop_autopay_for_bank_account)
+    reminders.covered_by_autopay = autopay.covers
 
 
 def register_commands(app: SidedFlask) -> None:

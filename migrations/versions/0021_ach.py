@@ -16,7 +16,7 @@ from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 # revision identifiers, used by Alembic.
 revision = '0021_ach'
-down_revision = '0019_refunds_idempotency'
+down_revision = '0020_jobs'
 branch_labels = None
 depends_on = None
 

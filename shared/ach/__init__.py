@@ -29,6 +29,7 @@ from shared import encryption
 from shared.ach import nacha, prenotes
 from shared.ach.models import AchEntry, AchEntryKind, AchFile, AchSettings
 from shared.actors import SYSTEM, Actor, record
+from shared.autopay import check_before_withdrawal
 from shared.bank_accounts.models import BankAccount, BankAccountKind
 from shared.banking_days import banking_days_after, is_banking_day, next_banking_day
 from shared.clock import local_time
@@ -36,8 +37,9 @@ from shared.customers.models import Customer, CustomerKind
 from shared.errors import InputError
 from shared.extensions import db
 from shared.invoices.models import Invoice
-from shared.payments import mark_failed, mark_processing, mark_succeeded
+from shared.payments import fit_to_invoices, mark_failed, mark_processing, mark_succeeded
 from shared.payments.models import Payment, PaymentAllocation, PaymentMethod, PaymentStatus
+from shared.payments.notices import send_adjusted_notice
 from shared.storage import discard_on_rollback, storage, tenant_key
 
 __all__ = [
@@ -255,6 +257,14 @@ def build_ach_files(tenant, now: datetime) -> int:
         )
     }
     for payment in payments:
+        if not check_before_withdrawal(tenant, payment):
+            continue  # AutoPay's, and the invoice is now above its maximum: cancelled and told
+        # An invoice voided, paid or reduced since the payment was scheduled takes less (or nothing).
+        before, after = fit_to_invoices(tenant, SYSTEM, payment)
+        if after != before:
+            send_adjusted_notice(tenant, payment, before)
+        if after == 0:
+            continue
         account = accounts.get(payment.bank_account_id)
         if account is None or account.disabled_at is not None or account.removed_at is not None:
             reason = account.disabled_reason if account is not None else ""

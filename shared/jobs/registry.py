@@ -15,6 +15,10 @@ class JobSpec:
     path: str  # "package.module:function"
     seconds: int  # the scheduler's interval
     what: str  # one line for `flask jobs list` and the log
+    # True: the function flushes and never commits, and the runner makes each tenant's run one unit
+    # of work (the sweeps whose unique keys make them once). False: it commits in its own short
+    # units (the claimed work: a card charge must be recorded before the next one starts).
+    one_unit: bool = False
 
 
 JOBS: dict[str, JobSpec] = {
@@ -29,11 +33,40 @@ JOBS: dict[str, JobSpec] = {
     "deliver_mail": JobSpec(
         "shared.mail:deliver_for_tenant", 15, "deliver pending email (retries, after a pause)"
     ),
-    # TODO(lead): the other helpers' jobs, one line each, e.g.
-    # "ach_files": JobSpec("shared.ach.jobs:build_files", 300, "ACH files at the cut-off"),
-    # "ach_settlement": JobSpec("shared.ach.jobs:settle", 3600, "settle submitted ACH debits"),
-    # "autopay": JobSpec("shared.autopay.jobs:sweep", 900, "AutoPay: schedule payments"),
-    # "autopay_notices": JobSpec("shared.autopay.jobs:notices", 900, "pre-debit notices"),
-    # "late_fees": JobSpec("shared.late_fees.jobs:assess", 3600, "late fees per period"),
-    # "reminders": JobSpec("shared.reminders.jobs:send", 3600, "invoice reminders"),
+    "ach_files": JobSpec(
+        "shared.ach:build_ach_files",
+        300,
+        "put due ACH debits in the vendor's next file (after its cut-off: the next banking day)",
+        one_unit=True,
+    ),
+    "ach_settlement": JobSpec(
+        "shared.ach:settle_ach",
+        3600,
+        "mark ACH debits paid two banking days after their effective date",
+        one_unit=True,
+    ),
+    "autopay": JobSpec(
+        "shared.autopay:schedule_autopay",
+        900,
+        "AutoPay: schedule each open invoice of an enrolled customer",
+        one_unit=True,
+    ),
+    "autopay_notices": JobSpec(
+        "shared.autopay:send_autopay_notices",
+        900,
+        "AutoPay: tell the payer of each withdrawal ahead of it",
+        one_unit=True,
+    ),
+    "late_fees": JobSpec(
+        "shared.invoices.late_fees:assess_late_fees",
+        3600,
+        "late fees, once per invoice and period",
+        one_unit=True,
+    ),
+    "reminders": JobSpec(
+        "shared.invoices.reminders:send_reminders",
+        3600,
+        "invoice reminders before, on and after the due date",
+        one_unit=True,
+    ),
 }

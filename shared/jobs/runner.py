@@ -14,6 +14,7 @@ from shared.clock import utcnow
 from shared.extensions import db
 from shared.jobs.registry import JOBS
 from shared.tenancy import tenant_scope
+from shared.unit_of_work import unit_of_work
 from tenants.models import Tenant, TenantStatus
 
 log = logging.getLogger("arportal.jobs")
@@ -46,7 +47,11 @@ def run_job(job_id: str, now: datetime | None = None) -> dict[str, int]:
             tenant = db.session.scalars(select(Tenant).where(Tenant.id == tenant_id)).one()
             slug = tenant.slug
             try:
-                done[slug] = function(tenant, now)
+                if JOBS[job_id].one_unit:
+                    with unit_of_work():
+                        done[slug] = function(tenant, now)
+                else:
+                    done[slug] = function(tenant, now)
             except Exception:
                 db.session.rollback()
                 log.exception("job %s failed for tenant %s", job_id, slug)

@@ -68,6 +68,8 @@ def send_refunded_notice(tenant, payment: Payment, refund: Refund) -> int:
 def send_returned_notice(tenant, payment: Payment, reason: str) -> int:
     """Tell the payer their bank sent the ACH debit back (after a return); returns emails sent."""
     return _send(tenant, payment, "payment_returned", reason=reason)
+
+
 def payer_language(payment: Payment) -> str:
     """The language the payer reads mail about this payment in."""
     customer = scoped_get(Customer, payment.customer_id)

@@ -262,3 +262,33 @@ def test_a_payment_is_in_a_file_only_once_even_if_the_file_is_lost(ach_shop, kin
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
+
+
+@pytest.mark.parametrize("status", ["void", "paid"])
+def test_an_invoice_voided_or_marked_paid_meanwhile_leaves_its_debit_out(ach_shop, status):
+    # (The console refuses to void an invoice with a scheduled payment; the builder does not rely
+    # on it.) The payment is cancelled, not debited, and the payer is told.
+    from sqlalchemy import update
+
+    from shared.invoices.models import InvoiceStatus
+    from shared.mail.models import OutboxMessage
+
+    shop = ach_shop()
+    customer = shop.customer("business", "Harbor View Dental")
+    payment = shop.payment(customer, shop.bank_account(customer), 2_500, THU)
+    with tenant_scope(shop.tenant.id):
+        invoice_id = db.session.scalar(
+            select(PaymentAllocation.invoice_id).where(PaymentAllocation.payment_id == payment)
+        )
+        db.session.execute(
+            update(Invoice).where(Invoice.id == invoice_id).values(status=InvoiceStatus(status))
+        )
+        db.session.commit()
+    assert _build(shop, at(THU, 18)) == 0
+    assert _status(shop, payment) is PaymentStatus.CANCELLED
+    with tenant_scope(shop.tenant.id):
+        assert db.session.scalar(select(func.count()).select_from(AchEntry)) == 0
+        adjusted = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "payment_adjusted")
+        ).all()
+    assert len(adjusted) == 1
