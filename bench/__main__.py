@@ -33,7 +33,7 @@ SCENARIOS = [
     ("portal home (acme)", "acme.localhost", "/", "anonymous"),
     ("console sign-in page", "localhost", "/sign-in", "anonymous"),
     ("unknown host (neutral 404)", "nobody.localhost", "/", "anonymous"),
-    ("console invoice list, 50 of 1,006", "localhost", "/invoices", "staff"),
+    ("console invoice list, 50 of 1,007", "localhost", "/invoices", "staff"),
     ("console dashboard", "localhost", "/", "staff"),
     ("portal open invoices (1,002 rows)", "acme.localhost", "/invoices", "payer"),
     ("pay review page (card, of 1,002 open)", "acme.localhost", "/pay/review", "draft"),

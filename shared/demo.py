@@ -11,6 +11,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from shared.ach import AchSettingsData, build_ach_files
+from shared.ach import get_settings as get_ach_settings
+from shared.ach import update_settings as update_ach_settings
 from shared.actors import SYSTEM, Actor
 from shared.autopay import save_autopay, setting_for
 from shared.bank_accounts import BankAccountData, add_bank_account, default_terms
@@ -24,6 +27,7 @@ from shared.invoices import LineInput, create_invoice, open_invoice
 from shared.invoices.models import Invoice
 from shared.payments import create_payment, mark_processing, mark_succeeded
 from shared.payments.models import Payment, PaymentMethod
+from shared.payments.returns import return_payment
 from shared.portal_accounts import (
     accept_invitation,
     complete_claim,
@@ -34,7 +38,7 @@ from shared.portal_accounts.models import PortalRole, PortalUser
 from shared.tenancy import enter_tenant
 from shared.unit_of_work import unit_of_work
 from tenants.branding import LogoUpload, logo_bytes, process_logo, store_logo
-from tenants.models import Tenant
+from tenants.models import StaffRole, StaffUser, Tenant
 from tenants.staff import sign_up_vendor
 
 DEMO_SLUG = "acme"
@@ -101,6 +105,8 @@ INVOICES = [
         [("Lumber, framing package", "1", 2659437), ("Delivery", "1", 35000)],
     ),
     ("400106", "20000103", 5, 45, True, [("Fasteners and hardware", "150", 1299)]),
+    # Its ACH debit went in the demo's ACH file and came back R01 (insufficient funds): open again.
+    ("400107", "20000101", 35, 30, True, [("Panoramic X-ray service", "1", 64000)]),
 ]
 
 
@@ -184,6 +190,7 @@ def load_demo(now: datetime) -> None:
         open_invoice(invoice, now=now)
     _load_payers(tenant, customers)
     _load_payments(tenant, customers, today)
+    _load_ach(tenant, customers, now)  # before AutoPay: the file holds only the returned debit
     _load_autopay(tenant, customers, now)
 
 
@@ -274,6 +281,51 @@ def _load_autopay(tenant: Tenant, customers: dict[str, Customer], now: datetime)
         direction=direction,
         now=now,
     )
+
+
+DEMO_ACH = AchSettingsData(
+    immediate_destination="021000021",
+    immediate_destination_name="JPMORGAN CHASE",
+    immediate_origin="1234567890",
+    immediate_origin_name="ACME SUPPLY CO",
+    odfi_routing="021000021",
+    company_identification="1234567890",
+    company_name="ACME SUPPLY CO",
+    entry_description="INVOICES",
+    cutoff="14:00",
+)
+
+
+def _load_ach(tenant: Tenant, customers: dict[str, Customer], now: datetime) -> None:
+    """The vendor's ACH originator settings, and one ACH file to download: it holds an ACH debit
+    of Harbor View's on 400107, which the bank then returned R01 (insufficient funds), so the
+    console shows a returned payment and its return rates, and the invoice is open again."""
+    if get_ach_settings(tenant) is None:
+        owner = db.session.scalars(
+            select(StaffUser).where(StaffUser.role == StaffRole.OWNER).order_by(StaffUser.id)
+        ).first()
+        update_ach_settings(tenant, Actor.staff(owner), DEMO_ACH)
+    if db.session.scalar(select(Payment.id).where(Payment.idempotency_key == "demo-returned")):
+        return
+    invoice = db.session.scalars(select(Invoice).where(Invoice.number == "400107")).one()
+    operating = db.session.scalars(
+        select(BankAccount).where(BankAccount.nickname == "Operating account")
+    ).one()
+    billing = db.session.scalars(
+        select(PortalUser).where(PortalUser.email == "billing@harborview.test")
+    ).one()
+    payment = create_payment(
+        tenant,
+        Actor.payer(billing),
+        customers["20000101"],
+        allocations={invoice.id: invoice.balance_cents},
+        method=PaymentMethod.ACH,
+        pay_on=next_banking_day(business_today(tenant, now)),  # by the file's effective date
+        idempotency_key="demo-returned",
+        bank_account_id=operating.id,
+    )
+    build_ach_files(tenant, now)
+    return_payment(tenant, SYSTEM, payment, "R01")
 
 
 def _load_payments(tenant: Tenant, customers: dict[str, Customer], today) -> None:

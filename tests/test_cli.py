@@ -5,12 +5,13 @@ import io
 from PIL import Image
 from sqlalchemy import func, select
 
+from shared.ach.models import AchFile
 from shared.autopay.models import AutoPaySetting
 from shared.bank_accounts.models import BankAccount
 from shared.customers.models import Customer
 from shared.extensions import db
 from shared.invoices.models import Invoice, InvoiceStatus
-from shared.payments.models import Payment
+from shared.payments.models import Payment, PaymentStatus
 from shared.portal_accounts.models import PortalUser
 from shared.storage import storage
 from tenants.models import Tenant
@@ -94,10 +95,14 @@ def test_demo_load_is_idempotent(app):
         )
 
     before = counts()
-    assert before == (1, 3, 6, 3, 3, 3)  # María's account, and her AutoPay payment
+    # María's account and her AutoPay payment; 400107 and its returned ACH debit.
+    assert before == (1, 3, 7, 3, 3, 4)
     branded = branding()
     assert branded[1:4] == ("#0f766e", "accountsreceivable@acme.test", "+1 (305) 555-0100")
-    assert branded[4] == [branded[0]]  # one logo file, the tenant's
+    # Stored: one logo file, the tenant's, and the demo's one ACH file.
+    assert [f for f in branded[4] if f.endswith(".png")] == [branded[0]]
+    assert len([f for f in branded[4] if f.endswith(".ach")]) == 1
+    assert len(branded[4]) == 2
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     assert counts() == before
     assert branding() == branded  # the same logo: not drawn and stored again
@@ -110,7 +115,16 @@ def test_demo_load_is_idempotent(app):
     assert statuses.pop("400103") is InvoiceStatus.PAID
     assert statuses.pop("400102") is InvoiceStatus.PAYMENT_SCHEDULED
     assert statuses.pop("400104") is InvoiceStatus.PAYMENT_SCHEDULED  # by María's AutoPay
-    assert set(statuses.values()) == {InvoiceStatus.OPEN}
+    assert set(statuses.values()) == {InvoiceStatus.OPEN}  # 400107 open again after its return
+    # One ACH file to download, holding 400107's debit, which the bank returned R01.
+    (ach_file,) = db.session.scalars(select(AchFile).execution_options(all_tenants=True)).all()
+    assert (ach_file.entry_count, ach_file.total_debit_cents) == (1, 64000)
+    returned = db.session.scalars(
+        select(Payment)
+        .where(Payment.idempotency_key == "demo-returned")
+        .execution_options(all_tenants=True)
+    ).one()
+    assert returned.status is PaymentStatus.RETURNED
     accounts = db.session.scalars(
         select(BankAccount).order_by(BankAccount.id).execution_options(all_tenants=True)
     ).all()
