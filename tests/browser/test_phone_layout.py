@@ -78,7 +78,7 @@ def test_the_console_sections_fit_one_line_on_a_laptop(demo, browser, language):
     expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
     expect(page.get_by_text("Menú", exact=True)).to_be_hidden()
     tops = page.locator(".site-nav a").evaluate_all("links => links.map(a => a.offsetTop)")
-    assert len(tops) == 9  # Dashboard … Payments … API keys
+    assert len(tops) == 10  # Dashboard … Payments, ACH files … API keys
     assert len(set(tops)) == 1, tops
     assert document_width(page) <= LAPTOP["width"]
     screenshot(page, f"laptop-console-{language}")
