@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Enum,
     ForeignKey,
     String,
     Text,
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from shared.accounts.sessions import SessionUser
 from shared.clock import DEFAULT_TIME_ZONE, UTCDateTime, utcnow
+from shared.columns import enum_column
 from shared.extensions import db
 from shared.tenancy import TenantOwned, same_tenant_key, tenant_foreign_key
 
@@ -44,19 +44,6 @@ BRAND_COLOR_RE = re.compile(r"^#[0-9a-f]{6}$")
 DEFAULT_CARD_FEE_BP = 300
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Stored as the value (not the member name), checked by a named constraint on every database.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
-
-
 class Tenant(db.Model):
     __tablename__ = "tenants"
     __table_args__ = (
@@ -77,7 +64,7 @@ class Tenant(db.Model):
     )
     name: Mapped[str] = mapped_column(String(120), comment="Display name shown to payers.")
     status: Mapped[TenantStatus] = mapped_column(
-        _enum(TenantStatus, "tenant_status"),
+        enum_column(TenantStatus, "tenant_status"),
         default=TenantStatus.ACTIVE,
         comment="Suspended tenants answer nothing on their portal.",
     )
@@ -110,7 +97,7 @@ class Tenant(db.Model):
         comment="Credit-card surcharge in basis points (300 = 3%), 0 to 300.",
     )
     late_fee_kind: Mapped[LateFeeKind] = mapped_column(
-        _enum(LateFeeKind, "late_fee_kind"), default=LateFeeKind.NONE
+        enum_column(LateFeeKind, "late_fee_kind"), default=LateFeeKind.NONE
     )
     late_fee_flat_cents: Mapped[int] = mapped_column(
         BigInteger, default=0, comment="Flat late fee per month overdue (kind flat), else 0."
@@ -208,7 +195,9 @@ class StaffUser(TenantOwned, SessionUser, db.Model):
     email: Mapped[str] = mapped_column(String(254), comment="Lower-cased at the edge.")
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255), comment="argon2id.")
-    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"), default=StaffRole.STAFF)
+    role: Mapped[StaffRole] = mapped_column(
+        enum_column(StaffRole, "staff_role"), default=StaffRole.STAFF
+    )
     language: Mapped[str | None] = mapped_column(String(5), comment="Saved language choice.")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -230,7 +219,7 @@ class StaffInvitation(TenantOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
+    role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole, "staff_role"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256 of the token.")
     invited_by_id: Mapped[int] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

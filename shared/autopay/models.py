@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -19,23 +18,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import UTCDateTime, utcnow
+from shared.columns import enum_column
 from shared.extensions import db
 from shared.tenancy import TenantOwned, same_tenant_key, tenant_foreign_key
 
 MAX_AUTOPAY_CENTS = 10**12  # $10 billion: above any invoice, and what the form accepts at most
 MAX_OFFSET_DAYS = 30  # banking days before or after the due date
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
 
 
 class Direction(enum.StrEnum):
@@ -84,7 +72,7 @@ class AutoPaySetting(TenantOwned, db.Model):
         default=0, comment="Banking days before or after the due date."
     )
     direction: Mapped[Direction] = mapped_column(
-        _enum(Direction, "autopay_direction"), default=Direction.BEFORE
+        enum_column(Direction, "autopay_direction"), default=Direction.BEFORE
     )
     set_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("portal_users.id", ondelete="SET NULL"),
@@ -121,7 +109,7 @@ class AutoPayItem(TenantOwned, db.Model):
     invoice_id: Mapped[int] = mapped_column()
     due_date: Mapped[date] = mapped_column(Date, comment="The invoice's due date it was made for.")
     status: Mapped[ItemStatus] = mapped_column(
-        _enum(ItemStatus, "autopay_item_status"), default=ItemStatus.PENDING
+        enum_column(ItemStatus, "autopay_item_status"), default=ItemStatus.PENDING
     )
     payment_id: Mapped[int | None] = mapped_column(comment="The latest AutoPay payment made.")
     attempts: Mapped[int] = mapped_column(

@@ -23,7 +23,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     Index,
     String,
     Text,
@@ -33,19 +32,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import UTCDateTime, utcnow
+from shared.columns import enum_column
 from shared.extensions import db
 from shared.tenancy import TenantOwned, tenant_foreign_key
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class PaymentMethod(enum.StrEnum):
@@ -108,9 +97,11 @@ class Payment(TenantOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column()
-    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, "payment_method"))
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, "payment_method"))
     card_brand: Mapped[str] = mapped_column(String(20), default="")
-    card_funding: Mapped[CardFunding | None] = mapped_column(_enum(CardFunding, "card_funding"))
+    card_funding: Mapped[CardFunding | None] = mapped_column(
+        enum_column(CardFunding, "card_funding")
+    )
     card_last4: Mapped[str] = mapped_column(String(4), default="")
     bank_account_id: Mapped[int | None] = mapped_column(comment="The bank account paid from.")
     saved_card_id: Mapped[int | None] = mapped_column(
@@ -121,10 +112,10 @@ class Payment(TenantOwned, db.Model):
     total_cents: Mapped[int] = mapped_column(BigInteger, comment="Charged: amount plus fee.")
     pay_on: Mapped[date] = mapped_column(Date)
     status: Mapped[PaymentStatus] = mapped_column(
-        _enum(PaymentStatus, "payment_status"), default=PaymentStatus.SCHEDULED
+        enum_column(PaymentStatus, "payment_status"), default=PaymentStatus.SCHEDULED
     )
     idempotency_key: Mapped[str] = mapped_column(String(255))
-    made_by_kind: Mapped[MadeBy] = mapped_column(_enum(MadeBy, "payment_made_by"))
+    made_by_kind: Mapped[MadeBy] = mapped_column(enum_column(MadeBy, "payment_made_by"))
     made_by_id: Mapped[int | None] = mapped_column()
     made_by_label: Mapped[str] = mapped_column(String(254), default="")
     receipt_email: Mapped[str] = mapped_column(String(254), default="")
@@ -171,9 +162,11 @@ class PaymentStatusChange(TenantOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column()
     from_status: Mapped[PaymentStatus | None] = mapped_column(
-        _enum(PaymentStatus, "payment_status_from")
+        enum_column(PaymentStatus, "payment_status_from")
     )
-    to_status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus, "payment_status_to"))
+    to_status: Mapped[PaymentStatus] = mapped_column(
+        enum_column(PaymentStatus, "payment_status_to")
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_kind: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column()
@@ -208,7 +201,7 @@ class JournalEntry(TenantOwned, db.Model):
     transaction_id: Mapped[str] = mapped_column(
         String(32), comment="Groups the entries of one movement; they sum to zero."
     )
-    account: Mapped[Account] = mapped_column(_enum(Account, "journal_account"))
+    account: Mapped[Account] = mapped_column(enum_column(Account, "journal_account"))
     amount_cents: Mapped[int] = mapped_column(BigInteger, comment="Signed; never zero.")
     payment_id: Mapped[int] = mapped_column()
     invoice_id: Mapped[int | None] = mapped_column()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.accounts.sessions import SessionUser
 from shared.clock import UTCDateTime, utcnow
+from shared.columns import enum_column
 from shared.customers.models import CustomerKind
 from shared.extensions import db
 from shared.tenancy import TenantOwned, same_tenant_key, tenant_foreign_key
@@ -19,18 +20,6 @@ class PortalRole(enum.StrEnum):
     ADMIN = "admin"  # manages colleagues and AutoPay, pays
     PAYER = "payer"  # pays, adds bank accounts
     VIEWER = "viewer"  # sees only
-
-
-def _enum(cls: type[enum.Enum], name: str, length: int = 20) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
 
 
 class PortalAccount(TenantOwned, db.Model):
@@ -45,7 +34,7 @@ class PortalAccount(TenantOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column()
     kind: Mapped[CustomerKind] = mapped_column(
-        _enum(CustomerKind, "portal_account_kind", 10),
+        enum_column(CustomerKind, "portal_account_kind", 10),
         comment="Chosen at sign-up: personal (one person) or business (with colleagues).",
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -71,7 +60,7 @@ class PortalUser(TenantOwned, SessionUser, db.Model):
     email: Mapped[str] = mapped_column(String(254), comment="Lower-cased at the edge.")
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255), comment="argon2id.")
-    role: Mapped[PortalRole] = mapped_column(_enum(PortalRole, "portal_role"))
+    role: Mapped[PortalRole] = mapped_column(enum_column(PortalRole, "portal_role"))
     language: Mapped[str | None] = mapped_column(String(5), comment="Saved language choice.")
     email_verified_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, comment="Set when the person opened the link sent to `email`."
@@ -113,7 +102,7 @@ class PortalInvitation(TenantOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column()
     email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[PortalRole] = mapped_column(_enum(PortalRole, "portal_role"))
+    role: Mapped[PortalRole] = mapped_column(enum_column(PortalRole, "portal_role"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256 of the token.")
     invited_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("portal_users.id", ondelete="SET NULL")
