@@ -251,8 +251,13 @@ def test_no_reminder_for_an_invoice_autopay_will_pay(app, acme, monkeypatch):
     assert asked == [(acme, first), (acme, second)]
 
 
-def test_by_default_autopay_covers_nothing(app, acme):
-    assert reminders.covered_by_autopay(None, None) is False
+def test_without_autopay_nothing_is_covered_and_the_app_wires_autopay_in(app, acme):
+    # The module's own default covers nothing; create_app connects AutoPay's answer
+    # (wsgi.register_domain_hooks; what AutoPay answers is tested in tests/autopay/test_wiring.py).
+    from shared import autopay
+
+    assert reminders._not_covered(None, None) is False
+    assert reminders.covered_by_autopay is autopay.covers
 
 
 def test_switched_off_reminders_send_nothing(app, acme):
