@@ -29,6 +29,7 @@ from shared.extensions import db
 from shared.payments.models import Payment
 from shared.payments.returns import can_return, return_payment
 from shared.storage import discard_on_rollback, storage, tenant_key
+from shared.tenancy import scoped_get
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a return file of 50,000 entries is about 9.4 MB
 DISABLING_CODES = frozenset({"R02", "R03", "R04", "R10", "R29"})
@@ -151,7 +152,7 @@ def _apply_return(tenant, actor: Actor, entry: AchEntry, code: str) -> str:
         return "already returned"
     entry.return_code = code
     if entry.kind is AchEntryKind.DEBIT and entry.payment_id is not None:
-        payment = db.session.get(Payment, entry.payment_id)
+        payment = scoped_get(Payment, entry.payment_id)  # the filtered query, not the identity map
         if can_return(payment):
             return_payment(tenant, actor, payment, code)
             send_returned_notices(tenant, payment, code)

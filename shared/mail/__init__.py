@@ -151,7 +151,7 @@ def deliver_claimed(session: Session, backend, ids: list[int] | None, batch: int
     """Claim the pending messages of the tenant in scope (these ids, or all that are due) and
     send them, one unit of work each; returns how many were sent."""
     owner = new_owner()
-    lease = float(current_app.config.get("JOBS_LEASE_SECONDS", 300))
+    lease = int(current_app.config.get("JOBS_LEASE_SECONDS", 300))  # whole seconds
     conditions = [OutboxMessage.status == MailStatus.PENDING]
     if ids is not None:
         conditions.append(OutboxMessage.id.in_(ids))

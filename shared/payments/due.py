@@ -54,16 +54,17 @@ X = PaymentExecution
 CHARGE_ATTEMPTS = 2  # a timeout is asked again once at once; after that, the reconciler asks
 
 
-def _setting(name: str, default: float) -> float:
-    return float(current_app.config.get(name, default))
+def _setting(name: str, default: int) -> int:
+    """A whole number of seconds (or rows) from the settings (config checks they are digits)."""
+    return int(current_app.config.get(name, default))
 
 
-def _lease_seconds() -> float:
+def _lease_seconds() -> int:
     return _setting("JOBS_LEASE_SECONDS", 300)
 
 
 def _batch() -> int:
-    return int(_setting("JOBS_BATCH_SIZE", 100))
+    return _setting("JOBS_BATCH_SIZE", 100)
 
 
 class LeaseLost(Exception):
