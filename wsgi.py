@@ -369,9 +369,12 @@ def register_domain_hooks() -> None:
     from shared import autopay
     from shared.ach import hooks as ach_hooks
     from shared.invoices import reminders
+    from shared.mail import register_renderer
+    from shared.payments import receipts
 
     ach_hooks.on_account_disabled(autopay.stop_autopay_for_bank_account)
     reminders.covered_by_autopay = autopay.covers
+    register_renderer(receipts.RECEIPT_LATER, receipts.render_receipt_later)
 
 
 def register_commands(app: SidedFlask) -> None:

@@ -83,6 +83,41 @@ class CardGateway(Protocol):
         """Refund part or all of a charge. Raises GatewayUnavailable when unknown."""
 
 
+@dataclass(frozen=True)
+class ChargeRequest:
+    """One charge of a batch (`charge_many`)."""
+
+    source: str
+    amount_cents: int
+    idempotency_key: str
+    description: str = ""
+
+
+def charge_many(requests: list[ChargeRequest]) -> list[ChargeResult | Exception]:
+    """Charge each request; the answers in the same order, each a ChargeResult or the exception
+    its charge raised (GatewayUnavailable, GatewayRefused). A gateway that can take a batch at
+    once (the sandbox: its books are read and written once per batch, as a processor's batch API
+    would) is asked once; any other, one request after another, each with its idempotency key."""
+    chosen = gateway()
+    many = getattr(chosen, "charge_many", None)
+    if many is not None:
+        return many(requests)
+    answers: list[ChargeResult | Exception] = []
+    for request in requests:
+        try:
+            answers.append(
+                chosen.charge(
+                    request.source,
+                    request.amount_cents,
+                    idempotency_key=request.idempotency_key,
+                    description=request.description,
+                )
+            )
+        except (GatewayUnavailable, GatewayRefused) as error:
+            answers.append(error)
+    return answers
+
+
 GATEWAYS = ("sandbox", "stripe")
 
 

@@ -32,7 +32,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from shared.cards import Card, ChargeResult, GatewayRefused, GatewayUnavailable, RefundResult
+from shared.cards import (
+    Card,
+    ChargeRequest,
+    ChargeResult,
+    GatewayRefused,
+    GatewayUnavailable,
+    RefundResult,
+)
 from shared.cards.models import SandboxCharge, SandboxRefund
 from shared.cards.numbers import brand_of, digits_of, luhn_valid, number_lengths
 from shared.clock import utcnow
@@ -236,6 +243,15 @@ def _check_amount(amount_cents: int) -> None:
         raise GatewayRefused("invalid_request")
 
 
+def _result(row: SandboxCharge, read: SandboxCard) -> ChargeResult:
+    return ChargeResult(
+        succeeded=row.succeeded,
+        reference=row.reference,
+        decline_code=row.decline_code,
+        funding=read.card.funding,
+    )
+
+
 class SandboxGateway:
     """The CardGateway protocol, in test mode: see the module's docstring."""
 
@@ -314,29 +330,9 @@ class SandboxGateway:
         _refuse_inside_a_write()
         if read.behaviour is Behaviour.PROCESSING_ERROR:
             raise GatewayUnavailable("sandbox: processing error (nothing was charged)")
-        card = read.card
-        decline = ""
-        if expired(card.exp_month, card.exp_year, utcnow().date()):
-            decline = "expired_card"
-        elif read.behaviour is Behaviour.DECLINE:
-            decline = "card_declined"
-        elif read.behaviour is Behaviour.INSUFFICIENT_FUNDS:
-            decline = "insufficient_funds"
-        reference = "ch_sandbox_" + secrets.token_hex(12)
-        row = SandboxCharge(
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            reference=reference,
-            succeeded=not decline,
-            decline_code=decline,
-            amount_cents=amount_cents,
-            refunded_cents=0,
-            brand=card.brand,
-            funding=card.funding.value,
-            last4=card.last4,
-            description=(description or "")[:200],
-            created_at=utcnow(),
-        )
+        request = ChargeRequest(source, amount_cents, idempotency_key, description)
+        row = self._new_charge(request, request_hash, read, utcnow().date())
+        answer = _result(row, read)  # read before the commit expires the row
         try:
             with separate_unit() as books:
                 books.add(row)
@@ -348,8 +344,125 @@ class SandboxGateway:
             return recorded
         if read.behaviour is Behaviour.TIMEOUT_AFTER_SUCCESS:
             raise GatewayUnavailable("sandbox: timed out after the charge succeeded")
+        return answer
+
+    def charge_many(self, requests: list[ChargeRequest]) -> list[ChargeResult | Exception]:
+        """`charge` for a batch, the books read once and written once (one commit), with the same
+        answers, once per idempotency key. A race with another caller over one of the keys (the
+        batch's insert refused) falls back to `charge`, one request after another, which tells."""
+        if len({r.idempotency_key for r in requests}) != len(requests):
+            return [self._charge_one(r) for r in requests]
+        _refuse_inside_a_write()
+        answers: dict[int, ChargeResult | Exception] = {}
+        hashes: dict[int, str] = {}
+        for index, request in enumerate(requests):
+            try:
+                _check_key(request.idempotency_key)
+                _check_amount(request.amount_cents)
+            except GatewayRefused as refused:
+                answers[index] = refused
+                continue
+            hashes[index] = _request_hash(
+                "charge", self._fingerprint(request.source), request.amount_cents
+            )
+        with separate_unit() as books:
+            recorded = {
+                row.idempotency_key: row
+                for row in books.scalars(
+                    select(SandboxCharge).where(
+                        SandboxCharge.idempotency_key.in_(
+                            [requests[i].idempotency_key for i in hashes]
+                        )
+                    )
+                )
+            }
+            for index, request_hash in hashes.items():
+                row = recorded.get(requests[index].idempotency_key)
+                if row is not None:
+                    try:
+                        answers[index] = self._answer(row, request_hash)
+                    except GatewayRefused as refused:
+                        answers[index] = refused
+        read_cache: dict[str, SandboxCard | None] = {}
+        rows: list[tuple[int, SandboxCharge, SandboxCard]] = []
+        today = utcnow().date()
+        for index, request_hash in hashes.items():
+            if index in answers:
+                continue
+            request = requests[index]
+            if request.source not in read_cache:
+                read_cache[request.source] = self._read(request.source)
+            read = read_cache[request.source]
+            if read is None:
+                answers[index] = GatewayRefused("invalid_source")
+                continue
+            if read.behaviour is Behaviour.PROCESSING_ERROR:
+                answers[index] = GatewayUnavailable("sandbox: processing error (nothing charged)")
+                continue
+            row = self._new_charge(request, request_hash, read, today)
+            rows.append((index, row, read, _result(row, read)))
+        if rows:
+            try:
+                with separate_unit() as books:
+                    books.add_all([row for _index, row, _read, _answer in rows])
+            except IntegrityError:
+                for index, _row, _read, _answer in rows:
+                    answers[index] = self._charge_one(requests[index])
+                rows = []
+        for index, _row, read, answer in rows:
+            if read.behaviour is Behaviour.TIMEOUT_AFTER_SUCCESS:
+                answers[index] = GatewayUnavailable("sandbox: timed out after the charge succeeded")
+            else:
+                answers[index] = answer
+        return [answers[index] for index in range(len(requests))]
+
+    def _charge_one(self, request: ChargeRequest) -> ChargeResult | Exception:
+        try:
+            return self.charge(
+                request.source,
+                request.amount_cents,
+                idempotency_key=request.idempotency_key,
+                description=request.description,
+            )
+        except (GatewayUnavailable, GatewayRefused) as error:
+            return error
+
+    @staticmethod
+    def _new_charge(
+        request: ChargeRequest, request_hash: str, read: SandboxCard, today: date
+    ) -> SandboxCharge:
+        card = read.card
+        decline = ""
+        if expired(card.exp_month, card.exp_year, today):
+            decline = "expired_card"
+        elif read.behaviour is Behaviour.DECLINE:
+            decline = "card_declined"
+        elif read.behaviour is Behaviour.INSUFFICIENT_FUNDS:
+            decline = "insufficient_funds"
+        return SandboxCharge(
+            idempotency_key=request.idempotency_key,
+            request_hash=request_hash,
+            reference="ch_sandbox_" + secrets.token_hex(12),
+            succeeded=not decline,
+            decline_code=decline,
+            amount_cents=request.amount_cents,
+            refunded_cents=0,
+            brand=card.brand,
+            funding=card.funding.value,
+            last4=card.last4,
+            description=(request.description or "")[:200],
+            created_at=utcnow(),
+        )
+
+    @staticmethod
+    def _answer(row: SandboxCharge, request_hash: str) -> ChargeResult:
+        if not hmac.compare_digest(row.request_hash, request_hash):
+            raise GatewayRefused("idempotency_key_reused")
         return ChargeResult(
-            succeeded=not decline, reference=reference, decline_code=decline, funding=card.funding
+            succeeded=row.succeeded,
+            reference=row.reference,
+            decline_code=row.decline_code,
+            funding=CardFunding(row.funding) if row.funding else None,
         )
 
     @staticmethod
@@ -360,14 +473,7 @@ class SandboxGateway:
             )
             if row is None:
                 return None
-            if not hmac.compare_digest(row.request_hash, request_hash):
-                raise GatewayRefused("idempotency_key_reused")
-            return ChargeResult(
-                succeeded=row.succeeded,
-                reference=row.reference,
-                decline_code=row.decline_code,
-                funding=CardFunding(row.funding) if row.funding else None,
-            )
+            return SandboxGateway._answer(row, request_hash)
 
     def refund(self, reference: str, amount_cents: int, *, idempotency_key: str) -> RefundResult:
         _check_key(idempotency_key)

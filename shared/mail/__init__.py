@@ -9,10 +9,16 @@ processes never send one email twice. (SMTP has no idempotency key: a deliverer 
 the server accepted a message and before recording it leaves it to be sent again once its lease
 runs out — at least once, never twice from two live deliverers.)
 Once a row is delivered, its stored copy keeps no usable capability link (see `shared.mail.masking`).
+
+A job that sends mail about thousands of rows at once (the receipts of a batch of payments) queues
+each message with `send_later`: a row naming its renderer and what to render, rendered by the mail
+job (`render_waiting`, before it delivers) rather than inside the job's batch. Renderers are
+registered by the domain packages (`register_renderer`), so this package imports none of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 
@@ -20,7 +26,7 @@ import click
 from flask import current_app, render_template
 from flask.cli import with_appcontext
 from flask_babel import force_locale
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
@@ -61,16 +67,13 @@ def send_email(
 ) -> OutboxMessage:
     """Render `mail/<template>.{subject,txt,html}` for one recipient and queue it with this transaction."""
     backend = backend_for(current_app.config["MAIL_URL"])
-    with force_locale(locale_for(language)):
-        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
-        text = render_template(f"mail/{template}.txt", **context)
-        html = render_template(f"mail/{template}.html", **context)
+    subject, text, html = render_email(template, language, **context)
     tenant = context.get("tenant")
     message = OutboxMessage(
         to_address=to,
         from_address=sender(current_app.config["MAIL_FROM"], getattr(tenant, "name", None)),
         reply_to=getattr(tenant, "support_email", "") or "",
-        subject=" ".join(subject.split()),
+        subject=subject,
         text_body=text,
         html_body=html,
         template=template,
@@ -87,6 +90,114 @@ def send_email(
     if backend.delivers:
         db.session.info.setdefault(_PENDING, []).append(message.id)
     return message
+
+
+def render_email(template: str, language: str, **context: object) -> tuple[str, str, str]:
+    """`mail/<template>.{subject,txt,html}` in `language`: (subject on one line, text, html)."""
+    with force_locale(locale_for(language)):
+        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
+    return " ".join(subject.split()), text, html
+
+
+# A renderer: (tenant, ref) -> (template, language, subject, text, html), or None when what it
+# renders is gone (the message is then dropped: there is nothing true left to say).
+Renderer = Callable[[object, int], "tuple[str, str, str, str, str] | None"]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def register_renderer(name: str, renderer: Renderer) -> None:
+    RENDERERS[name] = renderer
+
+
+def send_later(tenant, messages: list[tuple[str, str, int]]) -> int:
+    """Queue (to, renderer, ref) messages with this transaction in one statement, each to be
+    rendered by the mail job (`render_waiting`), then delivered. Returns how many."""
+    if not messages:
+        return 0
+    unknown = {renderer for _to, renderer, _ref in messages} - RENDERERS.keys()
+    if unknown:
+        raise KeyError(f"no mail renderer {sorted(unknown)} (see register_renderer)")
+    backend = backend_for(current_app.config["MAIL_URL"])
+    status = MailStatus.PENDING if backend.delivers else MailStatus.KEPT
+    from_address = sender(current_app.config["MAIL_FROM"], getattr(tenant, "name", None))
+    reply_to = getattr(tenant, "support_email", "") or ""
+    now = utcnow()
+    db.session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "tenant_id": tenant.id,
+                "to_address": to,
+                "from_address": from_address,
+                "reply_to": reply_to,
+                "subject": "",
+                "text_body": "",
+                "html_body": "",
+                "template": renderer,
+                "language": "",
+                "status": status,
+                "render_later": renderer,
+                "render_ref": ref,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for to, renderer, ref in messages
+        ],
+    )
+    return len(messages)
+
+
+def render_waiting(tenant, session: Session | None = None, batch: int = 200) -> int:
+    """Render the tenant's messages queued with `send_later` (the tenant in scope), a batch per
+    unit of work; returns how many. Rendering is idempotent: two mail jobs at once write the
+    same text, and only the first write of a row counts (guarded on `render_later`)."""
+    session = session or db.session()
+    done = 0
+    last_id = 0
+    while True:
+        with unit_of_work(session):
+            rows = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.render_later.is_not(None), OutboxMessage.id > last_id)
+                .order_by(OutboxMessage.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return done
+            for message in rows:
+                last_id = message.id
+                renderer = RENDERERS.get(message.render_later or "")
+                if renderer is None:
+                    current_app.logger.error(
+                        "mail %s: no renderer %r", message.id, message.render_later
+                    )
+                    continue
+                rendered = renderer(tenant, message.render_ref or 0)
+                guard = (OutboxMessage.id == message.id, OutboxMessage.render_later.is_not(None))
+                if rendered is None:
+                    session.execute(
+                        update(OutboxMessage)
+                        .where(*guard)
+                        .values(render_later=None, status=MailStatus.KEPT, last_error="gone")
+                        .execution_options(synchronize_session=False)
+                    )
+                    continue
+                template, language, subject, text, html = rendered
+                done += session.execute(
+                    update(OutboxMessage)
+                    .where(*guard)
+                    .values(
+                        template=template,
+                        language=language,
+                        subject=subject[:300],
+                        text_body=text,
+                        html_body=html,
+                        render_later=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                ).rowcount
 
 
 @event.listens_for(Session, "after_commit")
@@ -134,11 +245,13 @@ def deliver(ids: list[int] | None = None, *, retry_now: bool = False) -> int:
 
 
 def deliver_for_tenant(tenant, now) -> int:
-    """The jobs process's mail job (`fn(tenant, now)`): the tenant's pending mail, claimed."""
+    """The jobs process's mail job (`fn(tenant, now)`): the tenant's mail queued to render,
+    rendered; then its pending mail, claimed and sent. Returns how many were rendered or sent."""
+    rendered = render_waiting(tenant)
     backend = backend_for(current_app.config["MAIL_URL"])
     if not backend.delivers:
-        return 0
-    return deliver_claimed(db.session(), backend, None)
+        return rendered
+    return rendered + deliver_claimed(db.session(), backend, None)
 
 
 def retry_after(attempts: int) -> int:
@@ -152,7 +265,7 @@ def deliver_claimed(session: Session, backend, ids: list[int] | None, batch: int
     send them, one unit of work each; returns how many were sent."""
     owner = new_owner()
     lease = int(current_app.config.get("JOBS_LEASE_SECONDS", 300))  # whole seconds
-    conditions = [OutboxMessage.status == MailStatus.PENDING]
+    conditions = [OutboxMessage.status == MailStatus.PENDING, OutboxMessage.render_later.is_(None)]
     if ids is not None:
         conditions.append(OutboxMessage.id.in_(ids))
     sent = 0

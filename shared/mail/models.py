@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Enum, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.clock import UTCDateTime, utcnow
@@ -30,6 +30,13 @@ class OutboxMessage(TenantOwned, Leased, db.Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),  # what composite foreign keys refer to
         Index("ix_outbox_messages_tenant_id_status_id", "tenant_id", "status", "id"),
+        Index(
+            "ix_outbox_messages_tenant_id_render_later",
+            "tenant_id",
+            "id",
+            postgresql_where=text("render_later IS NOT NULL"),
+            sqlite_where=text("render_later IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +61,12 @@ class OutboxMessage(TenantOwned, Leased, db.Model):
             length=10,
             values_callable=lambda e: [m.value for m in e],
         )
+    )
+    render_later: Mapped[str | None] = mapped_column(
+        String(60), comment="The renderer the mail job must run before the message can be sent."
+    )
+    render_ref: Mapped[int | None] = mapped_column(
+        BigInteger, comment="What the renderer renders (a payment's id)."
     )
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, column, insert, select, values
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shared.actors import Actor, ActorKind
 from shared.errors import InputError
@@ -222,26 +224,130 @@ def _allocations(payment: Payment) -> list[PaymentAllocation]:
     )
 
 
-def _move(tenant, actor, payment: Payment, allowed: tuple[S, ...], new: S, cause: str) -> Payment:
-    """Move a payment and its invoices' money from one status column to another (or out)."""
-    allocations = _allocations(payment)
-    invoices = _lock_invoices(a.invoice_id for a in allocations)
-    db.session.refresh(payment, with_for_update=True)
-    old = payment.status
-    if old not in allowed:
+@dataclass
+class Locked:
+    """Payments with their allocations and invoices, locked for a change: the invoices first,
+    then the payments, each in id order (the order every operation here takes them in)."""
+
+    payments: dict[int, Payment]
+    allocations: dict[int, list[PaymentAllocation]]
+    invoices: dict[int, Invoice]
+
+
+def lock_payments(payment_ids: Iterable[int]) -> Locked:
+    """Lock payments for a change, with what they allocate, in three statements however many."""
+    ids = sorted(set(payment_ids))
+    allocations: dict[int, list[PaymentAllocation]] = {payment_id: [] for payment_id in ids}
+    if not ids:
+        return Locked({}, allocations, {})
+    for allocation in db.session.scalars(
+        select(PaymentAllocation)
+        .where(PaymentAllocation.payment_id.in_(ids))
+        .order_by(PaymentAllocation.payment_id, PaymentAllocation.invoice_id)
+    ):
+        allocations[allocation.payment_id].append(allocation)
+    invoices = _lock_invoices(a.invoice_id for rows in allocations.values() for a in rows)
+    payments = db.session.scalars(
+        select(Payment)
+        .where(Payment.id.in_(ids))
+        .order_by(Payment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return Locked({payment.id: payment for payment in payments}, allocations, invoices)
+
+
+def move_locked(
+    tenant,
+    actor,
+    locked: Locked,
+    payments: list[Payment],
+    allowed: tuple[S, ...],
+    new: S,
+    cause: str,
+) -> None:
+    """Move payments (locked together by `lock_payments`) and their invoices' money from one
+    status column to another (or out): all of them, or none when one may not move. The rows are
+    written in a few statements however many (a job's batch), not one per object."""
+    if any(payment.status not in allowed for payment in payments):
         raise InputError("status", str(_l("This payment cannot be changed any more.")))
-    for allocation in allocations:
-        invoice = invoices[allocation.invoice_id]
-        amount = allocation.amount_cents - allocation.refunded_cents
-        setattr(invoice, _COLUMN[old], getattr(invoice, _COLUMN[old]) - amount)
-        if new in _COLUMN:
-            setattr(invoice, _COLUMN[new], getattr(invoice, _COLUMN[new]) + amount)
-        invoice.status = status_from_money(invoice)
-    if new in (S.CANCELLED, S.FAILED, S.RETURNED):
-        _reverse_all(tenant, payment)
-    payment.status = new
-    _record(tenant, actor, payment, old, new, cause)
+    touched: dict[int, Invoice] = {}
+    changes = []
+    for payment in payments:
+        old = payment.status
+        for allocation in locked.allocations[payment.id]:
+            invoice = locked.invoices[allocation.invoice_id]
+            amount = allocation.amount_cents - allocation.refunded_cents
+            setattr(invoice, _COLUMN[old], getattr(invoice, _COLUMN[old]) - amount)
+            if new in _COLUMN:
+                setattr(invoice, _COLUMN[new], getattr(invoice, _COLUMN[new]) + amount)
+            invoice.status = status_from_money(invoice)
+            touched[invoice.id] = invoice
+        if new in (S.CANCELLED, S.FAILED, S.RETURNED):
+            _reverse_all(tenant, payment)
+        payment.status = new
+        changes.append(
+            {
+                "tenant_id": tenant.id,
+                "payment_id": payment.id,
+                "from_status": old,
+                "to_status": new,
+                "actor_kind": actor.kind.value,
+                "actor_id": actor.id,
+                "actor_label": actor.label,
+                "cause": cause,
+            }
+        )
+    if not payments:
+        return
+    _write_through(tenant, list(touched.values()), _INVOICE_MONEY)
+    _write_through(tenant, payments, ("status", "gateway_reference"))
+    db.session.execute(insert(PaymentStatusChange), changes)
     db.session.flush()
+
+
+_INVOICE_MONEY = ("scheduled_cents", "processing_cents", "paid_cents", "status")
+
+
+def _write_through(tenant, objects: list, keys: tuple[str, ...]) -> None:
+    """Write `keys` of loaded, locked objects in one UPDATE by id, and tell the session they
+    are saved (no second write at the next flush)."""
+    if not objects:
+        return
+    with db.session.no_autoflush:  # the ORM would write the same rows first, one by one
+        _write_rows(tenant, objects, keys)
+    for o in objects:
+        for key in keys:
+            set_committed_value(o, key, getattr(o, key))
+
+
+def _write_rows(tenant, objects: list, keys: tuple[str, ...]) -> None:
+    table = type(objects[0]).__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement, UPDATE … FROM (VALUES …): an executemany is a statement per row.
+        given = values(
+            column("id", table.c.id.type),
+            *(column(key, table.c[key].type) for key in keys),
+            name="given",
+        ).data([(o.id, *(getattr(o, key) for key in keys)) for o in objects])
+        db.session.execute(
+            table.update()
+            .where(table.c.tenant_id == tenant.id, table.c.id == given.c.id)
+            .values({key: given.c[key] for key in keys})
+        )
+    else:
+        db.session.execute(
+            table.update()
+            .where(table.c.tenant_id == tenant.id, table.c.id == bindparam("b_id"))
+            .values({key: bindparam(f"b_{key}") for key in keys}),
+            [{"b_id": o.id, **{f"b_{key}": getattr(o, key) for key in keys}} for o in objects],
+        )
+
+
+def _move(tenant, actor, payment: Payment, allowed: tuple[S, ...], new: S, cause: str) -> Payment:
+    """Move one payment and its invoices' money from one status column to another (or out)."""
+    locked = lock_payments([payment.id])
+    move_locked(tenant, actor, locked, [payment], allowed, new, cause)
     return payment
 
 
@@ -287,6 +393,30 @@ def mark_failed(tenant, actor: Actor, payment: Payment, cause: str = "") -> Paym
     return _move(tenant, actor, payment, (S.SCHEDULED, S.PROCESSING), S.FAILED, cause)
 
 
+def _owed(
+    locked: Locked, payment: Payment, at_most: dict[int, int] | None = None
+) -> dict[int, int]:
+    """What each allocation of a scheduled payment may still take (by allocation id): no more
+    than its invoice owes (nothing when it was voided or paid meanwhile), nor than `at_most`."""
+    wanted: dict[int, int] = {}
+    for allocation in locked.allocations[payment.id]:
+        invoice = locked.invoices[allocation.invoice_id]
+        amount = allocation.amount_cents - allocation.refunded_cents
+        owes = invoice.balance_cents + amount if invoice.status in OPEN_STATUSES else 0
+        if at_most and allocation.invoice_id in at_most:
+            owes = min(owes, at_most[allocation.invoice_id])
+        wanted[allocation.id] = max(0, min(amount, owes))
+    return wanted
+
+
+def still_owed_in_full(locked: Locked, payment: Payment) -> bool:
+    """True when every invoice a locked scheduled payment pays still owes it all (no fitting)."""
+    wanted = _owed(locked, payment)
+    return all(
+        wanted[a.id] == a.amount_cents - a.refunded_cents for a in locked.allocations[payment.id]
+    )
+
+
 def fit_to_invoices(
     tenant,
     actor: Actor,
@@ -305,20 +435,12 @@ def fit_to_invoices(
     before, total now); equal when nothing changed. Locks the invoices and the payment as the other
     operations do.
     """
-    allocations = _allocations(payment)
-    invoices = _lock_invoices(a.invoice_id for a in allocations)
-    db.session.refresh(payment, with_for_update=True)
+    locked = lock_payments([payment.id])
+    allocations, invoices = locked.allocations[payment.id], locked.invoices
     before = payment.total_cents
     if payment.status is not S.SCHEDULED:
         raise InputError("status", str(_l("This payment cannot be changed any more.")))
-    wanted: dict[int, int] = {}
-    for allocation in allocations:
-        invoice = invoices[allocation.invoice_id]
-        amount = allocation.amount_cents - allocation.refunded_cents
-        owes = invoice.balance_cents + amount if invoice.status in OPEN_STATUSES else 0
-        if at_most and allocation.invoice_id in at_most:
-            owes = min(owes, at_most[allocation.invoice_id])
-        wanted[allocation.id] = max(0, min(amount, owes))
+    wanted = _owed(locked, payment, at_most)
     if all(wanted[a.id] == a.amount_cents - a.refunded_cents for a in allocations):
         return before, before
     if not any(wanted.values()):

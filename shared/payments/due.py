@@ -25,28 +25,41 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, case, exists, select, tuple_, update
 
 from shared.actors import SYSTEM
-from shared.cards import ChargeResult, GatewayRefused, GatewayUnavailable, gateway
+from shared.cards import (
+    ChargeRequest,
+    ChargeResult,
+    GatewayRefused,
+    GatewayUnavailable,
+    charge_many,
+    gateway,
+)
 from shared.cards.models import SavedCard
 from shared.clock import business_today, utcnow
 from shared.errors import InputError
 from shared.extensions import db
 from shared.leases import claim, database_now, new_owner, record
-from shared.payments import fit_to_invoices, mark_failed, mark_processing, mark_succeeded
+from shared.payments import (
+    fit_to_invoices,
+    lock_payments,
+    mark_failed,
+    mark_processing,
+    move_locked,
+    still_owed_in_full,
+)
 from shared.payments.execution import ExecutionState, PaymentExecution
 from shared.payments.models import Payment, PaymentMethod, PaymentStatus
 from shared.payments.notices import (
     decline_reason,
-    payer_language,
     send_adjusted_notice,
     send_failed_notice,
     send_failed_notice_to_vendor,
 )
-from shared.payments.receipts import send_receipt
+from shared.payments.receipts import queue_receipts
 from shared.tenancy import scoped_get
-from shared.unit_of_work import discard, unit_of_work
+from shared.unit_of_work import unit_of_work
 
 log = logging.getLogger("arportal.jobs.payments")
 E = ExecutionState
@@ -124,11 +137,8 @@ def enqueue_due(tenant, now: datetime) -> int:
 # --- running --------------------------------------------------------------------------------
 
 
-def _source(payment: Payment, *, removed_too: bool = False) -> str:
+def _card_source(card: SavedCard | None, *, removed_too: bool = False) -> str:
     """The saved card's reference at the gateway ('' when it is gone)."""
-    if payment.saved_card_id is None:
-        return ""
-    card = scoped_get(SavedCard, payment.saved_card_id)
     if card is None or (card.removed_at is not None and not removed_too):
         return ""
     if card.gateway != gateway().name:
@@ -136,18 +146,36 @@ def _source(payment: Payment, *, removed_too: bool = False) -> str:
     return card.gateway_reference
 
 
-def _charge(source: str, amount_cents: int, key: str, description: str) -> ChargeResult | None:
-    """The gateway's answer; None when it did not give one (the outcome is unknown)."""
+def _source(payment: Payment, *, removed_too: bool = False) -> str:
+    if payment.saved_card_id is None:
+        return ""
+    return _card_source(scoped_get(SavedCard, payment.saved_card_id), removed_too=removed_too)
+
+
+def _charge_all(requests: list[ChargeRequest]) -> list[ChargeResult | None]:
+    """The gateway's answer to each request; None where it gave none (the outcome is unknown).
+    A request it did not answer is asked again at once, up to CHARGE_ATTEMPTS in all."""
+    answers: list[ChargeResult | None] = [None] * len(requests)
+    pending = list(range(len(requests)))
     for _attempt in range(CHARGE_ATTEMPTS):
-        try:
-            return gateway().charge(
-                source, amount_cents, idempotency_key=key, description=description
-            )
-        except GatewayUnavailable:
-            continue
-        except GatewayRefused as refused:  # refused before any money moved
-            return ChargeResult(False, "", refused.code)
-    return None
+        if not pending:
+            break
+        unanswered = []
+        for index, answer in zip(pending, charge_many([requests[i] for i in pending]), strict=True):
+            if isinstance(answer, GatewayUnavailable):
+                unanswered.append(index)
+            elif isinstance(answer, GatewayRefused):  # refused before any money moved
+                answers[index] = ChargeResult(False, "", answer.code)
+            elif isinstance(answer, Exception):
+                raise answer
+            else:
+                answers[index] = answer
+        pending = unanswered
+    return answers
+
+
+def _charge(source: str, amount_cents: int, key: str, description: str) -> ChargeResult | None:
+    return _charge_all([ChargeRequest(source, amount_cents, key, description)])[0]
 
 
 def run_due_payments(tenant, now: datetime) -> int:
@@ -163,85 +191,185 @@ def run_due_payments(tenant, now: datetime) -> int:
             )
         if not claimed:
             return done
-        for execution_id, attempt in claimed:
-            try:
-                done += execute(tenant, execution_id, owner, attempt)
-            except LeaseLost:
-                log.warning(
-                    "tenant %s: execution %s: lease lost, stopped", tenant.slug, execution_id
-                )
-            except Exception:
-                # One payment's error must not stop the others: its row keeps its lease and is
-                # tried again once the lease runs out (what it did was rolled back, or is in
-                # `charging`, which the reconciler takes up).
-                db.session.rollback()
-                log.exception("tenant %s: execution %s failed", tenant.slug, execution_id)
+        try:
+            done += _run_claimed(tenant, claimed, owner)
+        except Exception:
+            # Past the charges' start: what was not recorded keeps its lease, and a charge left
+            # in `charging` goes to the reconciler once the lease runs out, never charged again.
+            db.session.rollback()
+            log.exception("tenant %s: a batch of %d failed", tenant.slug, len(claimed))
 
 
 def execute(tenant, execution_id: int, owner: str, attempt: int) -> bool:
-    """Run one claimed execution; True when it ended here (charged, declined or skipped)."""
+    """Run one claimed execution; True when it ended here (charged, declined or skipped), False
+    when it waits for the reconciler. LeaseLost when another worker holds it now."""
+    done, lost = _execute(tenant, [(execution_id, attempt)], owner)
+    if lost:
+        raise LeaseLost
+    return bool(done)
+
+
+def _run_claimed(tenant, claimed: list[tuple[int, int]], owner: str) -> int:
+    """Execute a claimed batch; if preparing it fails (nothing was written, nothing charged), one
+    row at a time, so that one payment's error does not hold up the others."""
     try:
-        with unit_of_work():
-            taken = record(
-                X,
-                execution_id,
-                owner=owner,
-                attempt=attempt,
-                conditions=(X.state == E.DUE, X.lease_expires_at > database_now()),
-                release=False,
-                state=E.CHARGING,
+        done, lost = _execute(tenant, claimed, owner)
+    except _PrepareFailed as failed:
+        db.session.rollback()
+        if len(claimed) == 1:
+            log.error(
+                "tenant %s: execution %s failed",
+                tenant.slug,
+                claimed[0][0],
+                exc_info=failed.__cause__,
             )
-            if not taken:
-                raise LeaseLost
-            execution = db.session.scalars(select(X).where(X.id == execution_id)).one()
-            payment = scoped_get(Payment, execution.payment_id)
+            return 0
+        return sum(_run_claimed(tenant, [row], owner) for row in claimed)
+    for execution_id in lost:
+        log.warning("tenant %s: execution %s: lease lost, stopped", tenant.slug, execution_id)
+    return done
+
+
+class _PrepareFailed(Exception):
+    """Preparing a batch raised; its unit of work was rolled back (the error is the cause)."""
+
+
+def _execute(tenant, claimed: list[tuple[int, int]], owner: str) -> tuple[int, list[int]]:
+    """Run claimed executions in three steps, each a few statements however many rows: in one
+    unit, the guarded move to `charging`, the checks under the invoices' and payments' locks and
+    the payments moved to `processing`; then the charges, outside any transaction; then, in one
+    unit guarded by the leases, the outcomes. Returns (how many ended here, execution ids whose
+    lease was lost)."""
+    try:
+        done, lost, batch = _prepare(tenant, claimed, owner)
+    except InputError:
+        if len(claimed) != 1:
+            raise _PrepareFailed from None
+        # The payment moved under its lock meanwhile (cancelled at the last moment): nothing ran.
+        db.session.rollback()
+        [(execution_id, attempt)] = claimed
+        with unit_of_work():
+            if not record(X, execution_id, owner=owner, attempt=attempt, state=E.SKIPPED):
+                return 0, [execution_id]
+        return 1, []
+    except Exception as error:
+        raise _PrepareFailed from error
+    if not batch:
+        return done, lost
+    answers = _charge_all([request for _row, request in batch])
+    unknown = [row for (row, _request), answer in zip(batch, answers, strict=True) if not answer]
+    if unknown:
+        with unit_of_work():
+            for execution_id, attempt, payment_id in unknown:
+                if not record(
+                    X,
+                    execution_id,
+                    owner=owner,
+                    attempt=attempt,
+                    state=E.RECONCILE,
+                    outcome="the gateway did not answer",
+                ):
+                    lost.append(execution_id)
+                    continue
+                log.warning(
+                    "tenant %s: payment %s: no answer from the gateway: to reconcile",
+                    tenant.slug,
+                    payment_id,
+                )
+    known = [
+        (*row, answer) for (row, _request), answer in zip(batch, answers, strict=True) if answer
+    ]
+    recorded = _finish_all(tenant, owner, known)
+    lost.extend(row[0] for row in known if row[0] not in recorded)
+    return done + len(recorded), lost
+
+
+def _prepare(tenant, claimed, owner) -> tuple[int, list[int], list]:
+    """The first step of `_execute`, in one unit of work: (ended here, lease lost, and each
+    ((execution id, attempt, payment id), ChargeRequest) to charge)."""
+    attempts = dict(claimed)
+    done = 0
+    with unit_of_work():
+        taken = db.session.execute(
+            update(X)
+            .where(
+                tuple_(X.id, X.attempt).in_(claimed),
+                X.lease_owner == owner,
+                X.state == E.DUE,
+                X.lease_expires_at > database_now(),
+            )
+            .values(state=E.CHARGING)
+            .returning(X.id, X.payment_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        payment_of = dict(taken)
+        lost = [
+            execution_id for execution_id, _attempt in claimed if execution_id not in payment_of
+        ]
+        locked = lock_payments(payment_of.values())
+        card_ids = {p.saved_card_id for p in locked.payments.values() if p.saved_card_id}
+        cards = {
+            card.id: card
+            for card in db.session.scalars(select(SavedCard).where(SavedCard.id.in_(card_ids)))
+        }
+        in_full: list[Payment] = []
+        fitted: list[Payment] = []
+        batch = []
+        for execution_id, payment_id in sorted(taken):
+            payment = locked.payments[payment_id]
             if payment.status is not PaymentStatus.SCHEDULED:
                 _end(execution_id, E.SKIPPED, f"payment {payment.status.value}")
-                return True
-            before, after = fit_to_invoices(tenant, SYSTEM, payment)
-            if after != before:
-                send_adjusted_notice(tenant, payment, before)
-            if after == 0:
-                _end(execution_id, E.SKIPPED, "nothing left to pay")
-                return True
-            source = _source(payment)
+                done += 1
+                continue
+            whole = still_owed_in_full(locked, payment)
+            if not whole:
+                before, after = fit_to_invoices(tenant, SYSTEM, payment)
+                if after != before:
+                    send_adjusted_notice(tenant, payment, before)
+                if after == 0:
+                    _end(execution_id, E.SKIPPED, "nothing left to pay")
+                    done += 1
+                    continue
+            source = _card_source(cards.get(payment.saved_card_id))
             if not source:
                 mark_failed(tenant, SYSTEM, payment, "card_removed")
                 _tell_failed(tenant, payment, "card_removed")
                 _end(execution_id, E.FAILED, "card_removed")
-                return True
-            db.session.execute(
-                X.__table__.update()
-                .where(X.__table__.c.id == execution_id)
-                .values(charged_cents=payment.total_cents)
+                done += 1
+                continue
+            (in_full if whole else fitted).append(payment)
+            batch.append(
+                (
+                    (execution_id, attempts[execution_id], payment.id),
+                    ChargeRequest(
+                        source,
+                        payment.total_cents,
+                        payment.idempotency_key,
+                        f"{tenant.name} payment {payment.id}",
+                    ),
+                )
             )
-            mark_processing(tenant, SYSTEM, payment, "charging the saved card")
-            key, total, payment_id = payment.idempotency_key, payment.total_cents, payment.id
-    except InputError:
-        # The payment moved under its lock meanwhile (cancelled at the last moment): nothing ran.
-        with unit_of_work():
-            if not record(X, execution_id, owner=owner, attempt=attempt, state=E.SKIPPED):
-                raise LeaseLost from None
-        return True
-    result = _charge(source, total, key, f"{tenant.name} payment {payment_id}")
-    if result is None:
-        with unit_of_work():
-            if not record(
-                X,
-                execution_id,
-                owner=owner,
-                attempt=attempt,
-                state=E.RECONCILE,
-                outcome="the gateway did not answer",
-            ):
-                raise LeaseLost
-        log.warning(
-            "tenant %s: payment %s: no answer from the gateway: to reconcile",
-            tenant.slug,
-            payment_id,
+        cause = "charging the saved card"
+        move_locked(
+            tenant,
+            SYSTEM,
+            locked,
+            in_full,
+            (PaymentStatus.SCHEDULED,),
+            PaymentStatus.PROCESSING,
+            cause,
         )
-        return False
-    return finish(tenant, execution_id, owner, attempt, result)
+        for payment in fitted:  # its allocations changed: moved on its own
+            mark_processing(tenant, SYSTEM, payment, cause)
+        if batch:
+            table = X.__table__
+            db.session.execute(
+                table.update()
+                .where(table.c.id == bindparam("execution_id"))
+                .values(charged_cents=bindparam("cents")),
+                [{"execution_id": row[0], "cents": request.amount_cents} for row, request in batch],
+            )
+    return done, lost, batch
 
 
 def _end(execution_id: int, state: ExecutionState, outcome: str) -> None:
@@ -266,30 +394,70 @@ def _tell_failed(tenant, payment: Payment, code: str) -> None:
 
 def finish(tenant, execution_id: int, owner: str, attempt: int, result: ChargeResult) -> bool:
     """Record the gateway's answer, only while still holding the lease (else: LeaseLost)."""
-    state = E.SUCCEEDED if result.succeeded else E.FAILED
+    payment_id = db.session.scalar(select(X.payment_id).where(X.id == execution_id))
+    db.session.rollback()
+    if not _finish_all(tenant, owner, [(execution_id, attempt, payment_id, result)]):
+        raise LeaseLost
+    return True
+
+
+def _finish_all(tenant, owner: str, outcomes: list[tuple[int, int, int, ChargeResult]]) -> set[int]:
+    """Record the gateway's answers in one unit: each only where this worker still holds the
+    lease (owner and attempt), in one guarded statement; then the ledger, receipts and notices
+    of those recorded. Returns the execution ids recorded."""
+    if not outcomes:
+        return set()
+    state = {row[0]: (E.SUCCEEDED if row[3].succeeded else E.FAILED).value for row in outcomes}
+    outcome = {
+        row[0]: (row[3].reference if row[3].succeeded else row[3].decline_code)[:200]
+        for row in outcomes
+    }
     with unit_of_work():
-        if not record(
-            X,
-            execution_id,
-            owner=owner,
-            attempt=attempt,
-            conditions=(X.state.in_((E.CHARGING, E.RECONCILE)),),
-            state=state,
-            outcome=(result.reference if result.succeeded else result.decline_code)[:200],
-            finished_at=utcnow(),
-        ):
-            discard()
-            raise LeaseLost
-        execution = db.session.scalars(select(X).where(X.id == execution_id)).one()
-        payment = scoped_get(Payment, execution.payment_id)
-        if result.succeeded:
-            mark_succeeded(tenant, SYSTEM, payment, result.reference, "charged on its pay-on date")
-            send_receipt(tenant, payment, language=payer_language(payment))
-        else:
+        recorded = set(
+            db.session.scalars(
+                update(X)
+                .where(
+                    tuple_(X.id, X.attempt).in_([(row[0], row[1]) for row in outcomes]),
+                    X.lease_owner == owner,
+                    X.state.in_((E.CHARGING, E.RECONCILE)),
+                )
+                .values(
+                    state=case(state, value=X.id),
+                    outcome=case(outcome, value=X.id),
+                    finished_at=utcnow(),
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+                .returning(X.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        mine = [row for row in outcomes if row[0] in recorded]
+        charged = [row for row in mine if row[3].succeeded]
+        locked = lock_payments(row[2] for row in charged)
+        payments = []
+        for _execution_id, _attempt, payment_id, result in charged:
+            payment = locked.payments[payment_id]
+            payment.gateway_reference = result.reference or payment.gateway_reference
+            payments.append(payment)
+        move_locked(
+            tenant,
+            SYSTEM,
+            locked,
+            payments,
+            (PaymentStatus.SCHEDULED, PaymentStatus.PROCESSING),
+            PaymentStatus.SUCCEEDED,
+            "charged on its pay-on date",
+        )
+        queue_receipts(tenant, payments)  # rendered by the mail job, not in this batch
+        for _execution_id, _attempt, payment_id, result in mine:
+            if result.succeeded:
+                continue
+            payment = scoped_get(Payment, payment_id)
             code = result.decline_code or "card_declined"
             mark_failed(tenant, SYSTEM, payment, code)
             _tell_failed(tenant, payment, code)
-    return True
+    return recorded
 
 
 # --- reconciling ----------------------------------------------------------------------------

@@ -20,9 +20,10 @@ from shared.extensions import db
 from shared.i18n import locale_for
 from shared.invoices.models import Invoice
 from shared.invoices.pdf import _InvoicePdf, _rgb
-from shared.mail import send_email
+from shared.mail import render_email, send_email, send_later
 from shared.money import cents_to_decimal
 from shared.payments.models import Payment, PaymentAllocation, PaymentMethod, PaymentStatus
+from shared.payments.notices import payer_language
 from shared.tenancy import scoped_get
 
 BRANDS = {
@@ -83,24 +84,51 @@ def _paid_with(payment: Payment) -> str:
     return account.masked
 
 
+def _receipt_context(tenant, payment: Payment, language: str) -> dict:
+    with force_locale(locale_for(language)):
+        paid_with = _paid_with(payment)
+    return {
+        "tenant": tenant,
+        "customer": scoped_get(Customer, payment.customer_id),
+        "payment": payment,
+        "lines": allocation_lines(payment),
+        "paid_with": paid_with,
+        "completed": payment.status is PaymentStatus.SUCCEEDED,
+    }
+
+
 def send_receipt(tenant, payment: Payment, *, language: str) -> None:
     """Email the confirmation to the payment's receipt address (queued with the transaction)."""
     if not payment.receipt_email:
         return
-    customer = scoped_get(Customer, payment.customer_id)
-    with force_locale(locale_for(language)):
-        paid_with = _paid_with(payment)
     send_email(
         payment.receipt_email,
         "payment_receipt",
         language,
-        tenant=tenant,
-        customer=customer,
-        payment=payment,
-        lines=allocation_lines(payment),
-        paid_with=paid_with,
-        completed=payment.status is PaymentStatus.SUCCEEDED,
+        **_receipt_context(tenant, payment, language),
     )
+
+
+RECEIPT_LATER = "payment_receipt"
+
+
+def queue_receipts(tenant, payments: list[Payment]) -> int:
+    """The receipts of many completed payments (a job's batch), queued in one statement and
+    rendered by the mail job (`shared.mail.send_later`), in the payer's language then."""
+    return send_later(
+        tenant,
+        [(p.receipt_email, RECEIPT_LATER, p.id) for p in payments if p.receipt_email],
+    )
+
+
+def render_receipt_later(tenant, payment_id: int):
+    """The mail job's renderer of a queued receipt: None when the payment is not ours or gone."""
+    payment = scoped_get(Payment, payment_id)
+    if payment is None:
+        return None
+    language = payer_language(payment)
+    context = _receipt_context(tenant, payment, language)
+    return ("payment_receipt", language, *render_email("payment_receipt", language, **context))
 
 
 def receipt_pdf(

@@ -312,3 +312,52 @@ def test_charging_inside_a_write_transaction_is_refused_at_once_on_sqlite(app, m
         db.session.rollback()
     assert charge_count("inside") == 0
     assert gateway().charge(token, 100, idempotency_key="inside", description="").succeeded
+
+
+def test_a_batch_of_charges_answers_as_the_same_charges_one_by_one(app):
+    """`charge_many` (the jobs' batches): each request's answer is what `charge` gives it, in
+    order; a key already charged answers its first result; the books hold one row per key."""
+    from shared.cards import ChargeRequest, charge_many
+
+    first = gateway().charge(
+        token_for("4242424242424242"), 1_000, idempotency_key="b-0", description=""
+    )
+    requests = [
+        ChargeRequest(token_for("4242424242424242"), 1_000, "b-0"),  # charged before
+        ChargeRequest(token_for("4000000000000002"), 2_000, "b-1"),  # declined
+        ChargeRequest(token_for("4000000000000119"), 3_000, "b-2"),  # processing error
+        ChargeRequest(token_for("4000000000007767"), 4_000, "b-3"),  # timeout after success
+        ChargeRequest("tok_forged", 5_000, "b-4"),  # invalid source
+        ChargeRequest(token_for("4242424242424242"), 9_999, "b-0x"),  # succeeds
+        ChargeRequest(token_for("4242424242424242"), 0, "b-5"),  # a bad amount
+    ]
+    answers = charge_many(requests)
+    assert answers[0] == first
+    assert (answers[1].succeeded, answers[1].decline_code) == (False, "card_declined")
+    assert isinstance(answers[2], GatewayUnavailable)
+    assert isinstance(answers[3], GatewayUnavailable)
+    assert isinstance(answers[4], GatewayRefused)
+    assert answers[4].code == "invalid_source"
+    assert answers[5].succeeded
+    assert answers[5].reference != first.reference
+    assert isinstance(answers[6], GatewayRefused)
+    assert answers[6].code == "invalid_request"
+    assert [charge_count(key) for key in ("b-0", "b-1", "b-2", "b-3", "b-4", "b-0x", "b-5")] == [
+        1,
+        1,
+        0,
+        1,
+        0,
+        1,
+        0,
+    ]
+    # Asked again (a retry of the batch): the same answers, nothing charged twice; the timed
+    # out one now answers its success; the same key with another amount is refused.
+    again = charge_many(requests[:4] + [ChargeRequest(requests[5].source, 1, "b-0x")])
+    assert again[0] == first
+    assert again[1] == answers[1]
+    assert isinstance(again[2], GatewayUnavailable)
+    assert again[3].succeeded
+    assert isinstance(again[4], GatewayRefused)
+    assert again[4].code == "idempotency_key_reused"
+    assert db.session.scalar(select(func.count()).select_from(SandboxCharge)) == 4

@@ -84,6 +84,31 @@ def test_a_payment_due_today_is_charged_once_with_its_key(app, shop):
     assert _journal_sum(shop) == 0
 
 
+def test_a_charged_payments_receipt_is_rendered_by_the_mail_job_in_the_payers_language(app, shop):
+    from shared.portal_accounts.models import PortalUser
+
+    payer = make_payer(app, shop)
+    with tenant_scope(shop.id):
+        db.session.execute(
+            update(PortalUser).where(PortalUser.id == payer.user_id).values(language="es")
+        )
+        db.session.commit()
+    schedule(app, payer, [12500], _today(shop), fee_cents=375)
+    assert run_job("due_payments") == {"acme": 1}
+    [waiting] = _mails(shop, "payment_receipt")
+    # Queued by the batch, not rendered in it: the mail job renders it before it can be sent.
+    assert (waiting.render_later, waiting.subject, waiting.text_body) == ("payment_receipt", "", "")
+    assert run_job("deliver_mail") == {"acme": 1}
+    [receipt] = _mails(shop, "payment_receipt")
+    assert receipt.render_later is None
+    assert receipt.language == "es"
+    assert receipt.to_address == "pat@harbor.test"
+    assert "está completo" in receipt.text_body
+    assert "Cargos por transacción: $3.75" in receipt.text_body
+    assert "Total: $128.75" in receipt.text_body  # the amount and the fee, as charged
+    assert run_job("deliver_mail") == {"acme": 0}  # rendered once
+
+
 def test_a_payment_due_tomorrow_waits_and_ach_is_left_to_the_file_builder(app, shop):
     payer = make_payer(app, shop)
     later = schedule(app, payer, [5000], _today(shop) + timedelta(days=1))
@@ -274,14 +299,15 @@ def test_one_payment_that_errors_does_not_stop_the_others(app, shop, monkeypatch
     payer = make_payer(app, shop)
     first = schedule(app, payer, [1000], _today(shop))
     second = schedule(app, payer, [2000], _today(shop))
-    real_fit = due.fit_to_invoices
+    real_check = due.still_owed_in_full
 
-    def fit(tenant, actor, payment, *args, **kwargs):
+    def check(locked, payment):
         if payment.id == first:
             raise RuntimeError("a bug")
-        return real_fit(tenant, actor, payment, *args, **kwargs)
+        return real_check(locked, payment)
 
-    monkeypatch.setattr(due, "fit_to_invoices", fit)
+    # Both are in one claimed batch: its preparation fails, and each is run again on its own.
+    monkeypatch.setattr(due, "still_owed_in_full", check)
     with caplog.at_level(logging.ERROR, logger="arportal.jobs.payments"):
         assert run_job("due_payments") == {"acme": 1}
     assert payment(shop, first).status is PaymentStatus.SCHEDULED  # nothing half done

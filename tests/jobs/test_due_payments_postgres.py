@@ -173,17 +173,17 @@ def test_the_timeout_after_success_card_is_charged_once_after_reconciliation(
 def test_a_charge_whose_lease_ran_out_mid_call_is_reconciled_not_repeated(app, shop):
     payer = make_payer(app, shop)
     payment_id = schedule(app, payer, [5000], business_today(shop, utcnow()))
-    real_charge = due._charge
+    real_charge = due._charge_all
     seen = []
 
     def charge_then_hang(*args, **kwargs):
-        result = real_charge(*args, **kwargs)  # the card is charged…
+        [result] = real_charge(*args, **kwargs)  # the card is charged…
         expire_leases(shop)  # …and the worker hangs past its lease
         seen.append(result)
         raise due.LeaseLost  # (stands for the worker dying here)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(due, "_charge", charge_then_hang)
+        patch.setattr(due, "_charge_all", charge_then_hang)
         run_job("due_payments")
     assert execution(shop, payment_id).state is ExecutionState.CHARGING
     assert run_job("due_payments") == {"acme": 0}  # a due sweep does not charge it again
