@@ -51,13 +51,21 @@ def prepare_form(form: BankAccountForm, tenant: Tenant) -> str:
 
 
 def add_from_form(
-    form: BankAccountForm, tenant: Tenant, payer: PortalUser, actor: Actor | None = None
+    form: BankAccountForm,
+    tenant: Tenant,
+    payer: PortalUser | None,
+    actor: Actor | None = None,
+    *,
+    guest_customer_id: int | None = None,
 ) -> BankAccount | None:
     """A validated form, as the payer typed it, to a saved bank account: the Terms accepted are
     recorded with their version, the time, this request's address and user agent. On a refusal
     the message goes on its field, nothing is written, and None comes back (render the form
     again, after `prepare_form`). A post made while the vendor changed the Terms is refused too:
-    the payer accepted a text that is no longer the one that would be recorded."""
+    the payer accepted a text that is no longer the one that would be recorded.
+
+    A guest (`payer` None, `guest_customer_id` and `actor` given) gets a single-use account:
+    hidden, nobody's, for the one payment it is typed for (shared.bank_accounts)."""
     text = terms_text(tenant)
     if form.terms_version.data != bank_accounts.terms_version(text):
         form.accept_terms.errors = [
@@ -81,6 +89,12 @@ def add_from_form(
         user_agent=request.user_agent.string or "",
     )
     try:
+        if payer is None:
+            if guest_customer_id is None or actor is None:
+                raise ValueError("a guest's account needs its customer and actor")
+            return bank_accounts.add_single_use_bank_account(
+                tenant.id, actor, guest_customer_id, data
+            )
         return bank_accounts.add_bank_account(tenant.id, actor or Actor.payer(payer), payer, data)
     except InputError as error:  # raised before anything is written
         show_input_error(form, error)

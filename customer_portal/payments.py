@@ -27,28 +27,28 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
-from wtforms import BooleanField, HiddenField, StringField
+from wtforms import HiddenField, StringField
 
 from customer_portal import bp
 from customer_portal.access import customer_required, may_pay
+from customer_portal.bank_accounts import add_from_form, prepare_form
+from customer_portal.forms import BankAccountForm
 from customer_portal.invoices import SELECTION_KEY
 from shared.actors import Actor
 from shared.bank_accounts import (
-    BankAccountData,
-    add_bank_account,
+    get_single_use,
     get_usable,
     shown_to,
-    terms_for,
     usable_bank_accounts,
 )
 from shared.bank_accounts.models import BankAccount
 from shared.cards import EXTENSION as CARD_GATEWAY
 from shared.cards import Card, ChargeResult, GatewayRefused, GatewayUnavailable, gateway
-from shared.cards.saved import get_usable_card, save_card
+from shared.cards.saved import get_usable_card, save_card, usable_cards
 from shared.clock import business_today, utcnow
 from shared.errors import InputError
 from shared.extensions import db
-from shared.forms import CleanForm, NameField
+from shared.forms import CleanForm
 from shared.i18n import current_language
 from shared.money import cents_to_decimal
 from shared.payments import cancel_payment, checkout, create_payment, mark_failed, mark_succeeded
@@ -67,6 +67,7 @@ from shared.unit_of_work import discard, unit_of_work
 DRAFT_KEY = "portal_pay_draft"  # the checked choice, to show again on "Change"
 KEYS_KEY = "portal_pay_keys"  # digest of a choice → its idempotency key
 MINE_KEY = "portal_payments"  # payments made in this browser (a guest's receipts)
+GUEST_ACCOUNTS_KEY = "portal_pay_accounts"  # a guest's single-use bank accounts, typed here
 NEW = "new"
 CHARGE_ATTEMPTS = 2  # a timeout is asked again once, with the same key: the gateway tells
 
@@ -79,7 +80,9 @@ DECLINES = {
 
 
 class PayForm(CleanForm):
-    """The scalar fields of the pay page and the review (amounts are per invoice, read apart)."""
+    """The scalar fields of the pay page and the review (amounts are per invoice, read apart).
+    A new bank account's fields are the shared "Add Bank Account" form (BankAccountForm), read
+    from the same post."""
 
     class Meta:
         csrf = True
@@ -87,16 +90,9 @@ class PayForm(CleanForm):
     method = StringField()
     pay_on = StringField()
     bank_account = StringField()
+    saved_card = StringField()
     card_token = HiddenField()
     receipt_email = StringField()
-    holder_name = NameField()
-    routing_number = StringField()
-    account_number = StringField()
-    account_number_again = StringField()
-    kind = StringField()
-    nickname = StringField()
-    private = BooleanField()
-    accept_terms = BooleanField()
     idempotency_key = HiddenField()
 
 
@@ -132,11 +128,6 @@ def _gate() -> None:
         abort(403)
 
 
-def _terms() -> str:
-    """The vendor's Terms of Service (the ACH debit authorisation) in the payer's language."""
-    return terms_for(g.tenant, current_language())
-
-
 def _check(data, *, allow_new_account: bool) -> Choice:
     """Everything the payer chose, from a post (the pay page) or the review's hidden fields."""
     today = _today()
@@ -153,18 +144,15 @@ def _check(data, *, allow_new_account: bool) -> Choice:
     else:
         choice.receipt_email = g.payer.email
     if choice.method is PaymentMethod.ACH:
-        if _guest():
-            choice.error(
-                "method",
-                _l("To pay by bank account, sign in or create an account; or pay by card."),
-            )
-        else:
-            _check_bank_account(choice, (data.get("bank_account") or "").strip(), allow_new_account)
+        _check_bank_account(choice, (data.get("bank_account") or "").strip(), allow_new_account)
     elif choice.method is PaymentMethod.CARD:
+        saved_card = (data.get("saved_card") or "").strip()
         if not _cards_open():
             choice.error("method", _l("Card payments are not available at the moment."))
-        elif (data.get("saved_card") or "").strip() and not _guest():
-            _check_saved_card(choice, data.get("saved_card").strip(), today)
+        elif saved_card not in ("", NEW):
+            if _guest():
+                raise NotFound  # guests pay with new details only
+            _check_saved_card(choice, saved_card, today)
         else:
             token = (data.get("card_token") or "").strip()[:255]
             card = gateway().describe(token) if token else None
@@ -195,6 +183,17 @@ def _save_card_for_later(choice: Choice) -> None:
         choice.saved_card_id, choice.card_token = saved.id, ""
 
 
+def _guest_account_ids() -> list[int]:
+    ids = session.get(GUEST_ACCOUNTS_KEY)
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+
+
+def _guest_accounts() -> list[BankAccount]:
+    """The single-use accounts a guest typed in this browser (one per payment at most)."""
+    found = (get_single_use(g.customer.id, i) for i in _guest_account_ids())
+    return [account for account in found if account is not None]
+
+
 def _check_bank_account(choice: Choice, raw: str, allow_new: bool) -> None:
     if raw == NEW and allow_new:
         choice.bank_account_id = None  # added once everything else is right
@@ -203,36 +202,38 @@ def _check_bank_account(choice: Choice, raw: str, allow_new: bool) -> None:
     if not raw or raw == NEW:
         choice.error("bank_account", _l("Choose the bank account to pay from, or add one."))
         return
-    if not ids or get_usable(g.customer.id, g.payer, ids[0]) is None:
+    if not ids:
+        raise NotFound
+    if _guest():
+        # Only an account this browser typed for a payment (create_payment refuses a second use).
+        account = get_single_use(g.customer.id, ids[0]) if ids[0] in _guest_account_ids() else None
+    else:
+        account = get_usable(g.customer.id, g.payer, ids[0])
+    if account is None:
         raise NotFound  # another customer's, another tenant's or a colleague's private account
     choice.bank_account_id = ids[0]
 
 
-def _add_new_bank_account(choice: Choice, form: PayForm) -> None:
-    """The flow's "Add Bank Account": the Terms accepted are the ACH debit authorisation."""
-    try:
-        account = add_bank_account(
-            g.tenant.id,
-            _actor(),
-            g.payer,
-            BankAccountData(
-                holder_name=form.holder_name.data or "",
-                routing_number=form.routing_number.data or "",
-                account_number=form.account_number.data or "",
-                account_number_again=form.account_number_again.data or "",
-                kind=form.kind.data or "",
-                nickname=form.nickname.data or "",
-                private=bool(form.private.data),
-                accepted_terms=bool(form.accept_terms.data),
-                terms_text=_terms(),
-                ip=request.remote_addr or "",
-                user_agent=request.user_agent.string or "",
-            ),
-        )
-    except InputError as error:
-        choice.error(error.field, error.message)
-    else:
-        choice.bank_account_id = account.id
+def _bank_form_refused(choice: Choice, bank_form: BankAccountForm) -> None:
+    """The "Add Bank Account" fields' messages, in the page's error summary too."""
+    for name, messages in bank_form.errors.items():
+        if messages and name != "csrf_token":
+            choice.error(name, messages[0])
+
+
+def _add_new_bank_account(choice: Choice, bank_form: BankAccountForm) -> None:
+    """The flow's "Add Bank Account" (the shared form and its checks): the Terms accepted are the
+    ACH debit authorisation. A guest's account is single use: hidden, for this payment only."""
+    if not bank_form.validate():
+        _bank_form_refused(choice, bank_form)
+        return
+    account = add_from_form(bank_form, g.tenant, g.payer, _actor(), guest_customer_id=g.customer.id)
+    if account is None:
+        _bank_form_refused(choice, bank_form)
+        return
+    choice.bank_account_id = account.id
+    if _guest():
+        session[GUEST_ACCOUNTS_KEY] = [*_guest_account_ids()[-4:], account.id]
 
 
 def _selected_ids(invoices) -> set[int]:
@@ -258,7 +259,12 @@ def _draft_values(choice: Choice) -> dict:
     }
 
 
-def _pay_page(choice: Choice | None = None, form: PayForm | None = None, status: int = 200):
+def _pay_page(
+    choice: Choice | None = None,
+    form: PayForm | None = None,
+    status: int = 200,
+    bank_form: BankAccountForm | None = None,
+):
     today = _today()
     if choice is None:
         invoices = checkout.payable_invoices(g.customer.id)
@@ -274,7 +280,14 @@ def _pay_page(choice: Choice | None = None, form: PayForm | None = None, status:
             form = form or PayForm(
                 data={
                     k: values.get(k, "")
-                    for k in ("method", "pay_on", "bank_account", "receipt_email", "card_token")
+                    for k in (
+                        "method",
+                        "pay_on",
+                        "bank_account",
+                        "saved_card",
+                        "receipt_email",
+                        "card_token",
+                    )
                 }
             )
         else:
@@ -286,7 +299,11 @@ def _pay_page(choice: Choice | None = None, form: PayForm | None = None, status:
     form = form or PayForm(formdata=None)
     method = form.method.data or ""
     pay_on = form.pay_on.data or checkout.first_pay_on(method or None, today).isoformat()
-    accounts = [] if _guest() else usable_bank_accounts(g.customer.id, g.payer)
+    accounts = _guest_accounts() if _guest() else usable_bank_accounts(g.customer.id, g.payer)
+    saved_cards = [] if _guest() or not _cards_open() else usable_cards(g.customer.id, g.payer)
+    bank_form = bank_form or BankAccountForm(formdata=None)
+    bank_form.account_number.data = bank_form.account_number_again.data = ""  # never echoed
+    terms = prepare_form(bank_form, g.tenant)
     # The token the processor's form came back with (no JavaScript), or the one chosen before.
     card_token = (request.args.get("card_token") or form.card_token.data or "").strip()[:255]
     card = gateway().describe(card_token) if card_token and _cards_open() else None
@@ -312,7 +329,10 @@ def _pay_page(choice: Choice | None = None, form: PayForm | None = None, status:
         next_banking_day=checkout.first_pay_on(PaymentMethod.ACH, today),
         accounts=accounts,
         bank_choice=form.bank_account.data or (str(accounts[0].id) if accounts else NEW),
-        terms=_terms(),
+        bank_form=bank_form,
+        saved_cards=saved_cards,
+        card_choice=form.saved_card.data or (NEW if card_token or not saved_cards else ""),
+        terms=terms,
         cards_open=_cards_open(),
         tokens_url=_tokens_url(),
         card_token=card_token,
@@ -346,15 +366,19 @@ def pay_next():
         choice = _check(request.form, allow_new_account=True)
     except NotFound:
         abort(404)
+    bank_form = BankAccountForm()
     new_account = choice.method is PaymentMethod.ACH and choice.bank_account_id is None
-    if choice.ok and new_account:
-        _add_new_bank_account(choice, form)
+    if new_account:
+        if choice.ok:
+            _add_new_bank_account(choice, bank_form)
+        elif not bank_form.validate():  # its messages too, in one round
+            _bank_form_refused(choice, bank_form)
     later = choice.method is PaymentMethod.CARD and choice.pay_on and choice.pay_on > _today()
     if choice.ok and later and choice.saved_card_id is None:
         _save_card_for_later(choice)
     if not choice.ok:
         discard()
-        return _pay_page(choice, form, 422)
+        return _pay_page(choice, form, 422, bank_form if new_account else None)
     session[DRAFT_KEY] = {"customer_id": g.customer.id, "values": _draft_values(choice)}
     return redirect(url_for("portal.pay_review"))
 
@@ -510,6 +534,10 @@ def pay_confirm():
     mine = [i for i in mine if isinstance(i, int)] if isinstance(mine, list) else []
     if payment.id not in mine:
         session[MINE_KEY] = [*mine[-49:], payment.id]
+    if payment.bank_account_id in _guest_account_ids():  # used: never offered again
+        session[GUEST_ACCOUNTS_KEY] = [
+            i for i in _guest_account_ids() if i != payment.bank_account_id
+        ]
     _forget_key(choice)
     session.pop(DRAFT_KEY, None)
     session.pop(SELECTION_KEY, None)
@@ -577,6 +605,8 @@ def _paid_with(payment: Payment) -> str:
     account = scoped_get(BankAccount, payment.bank_account_id) if payment.bank_account_id else None
     if account is None:
         return _("Bank account")
+    if account.single_use and _guest():
+        return account.masked  # typed by this browser's guest (_visible_payment checked it)
     return shown_to(account, g.payer)  # a colleague's private account: "a private account"
 
 

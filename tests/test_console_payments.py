@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shared import bank_accounts
-from shared.actors import Actor
+from shared.actors import Actor, ActorKind
 from shared.cards import Card
 from shared.customers.models import Customer
 from shared.extensions import db
@@ -29,7 +29,9 @@ from tests.portal.factories import TODAY, add_customer, add_invoice
 from tests.portal.test_bank_accounts import GOOD
 
 VISA = Card("visa", CardFunding.CREDIT, "4242", 12, 2030)
+VISA_DEBIT = Card("visa", CardFunding.DEBIT, "4242", 12, 2030)
 GUEST = Actor.guest("guest@harbor.test")
+STAFF_PAYS = Actor(ActorKind.STAFF, None, "staff@acme.test")  # from a saved account, for them
 
 
 def _tenant(slug="acme") -> Tenant:
@@ -40,14 +42,15 @@ def _pay(tenant, customer_id, amounts, *, method="card", fee=0, succeed=True, ke
     with tenant_scope(tenant.id):
         payment = create_payment(
             tenant,
-            GUEST,
+            STAFF_PAYS if kw.get("bank_account_id") else GUEST,
             db.session.get(Customer, customer_id),
             allocations=amounts,
             method=method,
             pay_on=TODAY,
             idempotency_key=key or f"k-{amounts}-{method}-{fee}",
             fee_cents=fee,
-            card=VISA if method == "card" else None,
+            # create_payment computes the fee: a credit card when the test wants one, else debit.
+            card=(VISA if fee else VISA_DEBIT) if method == "card" else None,
             receipt_email="guest@harbor.test",
             **kw,
         )

@@ -38,7 +38,9 @@ __all__ = [
     "BankAccountKind",
     "ScheduledUse",
     "add_bank_account",
+    "add_single_use_bank_account",
     "default_terms",
+    "get_single_use",
     "get_usable",
     "may_remove",
     "reencrypt_all",
@@ -127,10 +129,8 @@ def _account_number(raw: str, again: str) -> str:
     return value
 
 
-def add_bank_account(
-    tenant_id: int, actor: Actor, payer_user: PortalUser, data: BankAccountData
-) -> BankAccount:
-    """Check everything first, then add: bad input raises InputError and saves nothing."""
+def _checked(tenant_id: int, data: BankAccountData) -> BankAccount:
+    """The row for `data`, every field checked (InputError on the first bad one); not added."""
     holder = (data.holder_name or "").strip()
     if not holder:
         raise InputError("holder_name", _("Enter the account holder's name."))
@@ -147,10 +147,8 @@ def add_bank_account(
         raise InputError("nickname", _("The nickname is too long."))
     if not data.accepted_terms or not data.terms_text:
         raise InputError("accept_terms", _("Accept the Terms of Service to add a bank account."))
-    account = BankAccount(
+    return BankAccount(
         tenant_id=tenant_id,
-        customer_id=payer_user.customer_id,
-        portal_user_id=payer_user.id,
         holder_name=holder,
         routing_number=routing,
         account_number_encrypted=encryption.encrypt(number),
@@ -163,16 +161,65 @@ def add_bank_account(
         terms_ip=(data.ip or "")[:45],
         terms_user_agent=(data.user_agent or "")[:300],
     )
+
+
+def add_bank_account(
+    tenant_id: int, actor: Actor, payer_user: PortalUser, data: BankAccountData
+) -> BankAccount:
+    """Check everything first, then add: bad input raises InputError and saves nothing."""
+    account = _checked(tenant_id, data)
+    account.customer_id = payer_user.customer_id
+    account.portal_user_id = payer_user.id
     db.session.add(account)
     db.session.flush()
     record(tenant_id, actor, "bank_account.added", bank_account=account.id, last4=account.last4)
     return account
 
 
+def add_single_use_bank_account(
+    tenant_id: int, actor: Actor, customer_id: int, data: BankAccountData
+) -> BankAccount:
+    """A guest's bank account, typed in the pay flow for one payment: checked like any other, the
+    Terms accepted recorded as that payment's ACH authorisation, then kept hidden: nobody's,
+    private, single use (never listed, never offered, refused for any second payment). The row
+    stays because the payment and its ACH entry name it."""
+    account = _checked(tenant_id, data)
+    account.customer_id = customer_id
+    account.portal_user_id = None
+    account.private = True
+    account.single_use = True
+    account.nickname = ""
+    db.session.add(account)
+    db.session.flush()
+    record(
+        tenant_id,
+        actor,
+        "bank_account.added_single_use",
+        bank_account=account.id,
+        last4=account.last4,
+    )
+    return account
+
+
+def get_single_use(customer_id: int, account_id: int) -> BankAccount | None:
+    """A guest's single-use account of this customer that no payment has used yet, else None."""
+    return db.session.scalar(
+        select(BankAccount).where(
+            BankAccount.id == account_id,
+            BankAccount.customer_id == customer_id,
+            BankAccount.single_use.is_(True),
+            BankAccount.removed_at.is_(None),
+            BankAccount.disabled_at.is_(None),
+            ~select(Payment.id).where(Payment.bank_account_id == BankAccount.id).exists(),
+        )
+    )
+
+
 def _usable(customer_id: int, payer_user: PortalUser):
     return select(BankAccount).where(
         BankAccount.customer_id == customer_id,
         BankAccount.removed_at.is_(None),
+        BankAccount.single_use.is_(False),
         or_(BankAccount.portal_user_id == payer_user.id, BankAccount.private.is_(False)),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import UTCDateTime, utcnow
@@ -56,6 +56,11 @@ class BankAccount(TenantOwned, db.Model):
     )
     nickname: Mapped[str] = mapped_column(String(60), default="")
     private: Mapped[bool] = mapped_column(default=False)
+    single_use: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=false(),
+        comment="A guest's account for one payment: private, nobody's, never offered again.",
+    )
     terms_version: Mapped[str] = mapped_column(String(64), comment="Which ToS text was accepted.")
     terms_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     terms_ip: Mapped[str] = mapped_column(String(45))

@@ -22,7 +22,7 @@ from shared.cards import Card
 from shared.clock import UTCDateTime, utcnow
 from shared.extensions import db
 from shared.payments.models import CardFunding
-from shared.tenancy import TenantOwned, tenant_foreign_key
+from shared.tenancy import TenantOwned, same_tenant_key, tenant_foreign_key
 
 
 class SandboxCharge(db.Model):
@@ -79,14 +79,19 @@ class SavedCard(TenantOwned, db.Model):
         UniqueConstraint("tenant_id", "id"),
         Index("ix_saved_cards_tenant_id_customer_id", "tenant_id", "customer_id"),
         tenant_foreign_key("customer_id", "customers", ondelete="CASCADE"),
-        tenant_foreign_key("portal_user_id", "portal_users", ondelete="CASCADE"),
+        # A colleague taken off the account leaves the cards they saved (payments name them); a
+        # private one is then nobody's, so nobody can use it.
+        same_tenant_key("saved_cards", "portal_user_id", "portal_users"),
         CheckConstraint("length(last4) = 4", name="last4_four_digits"),
         CheckConstraint("exp_month BETWEEN 1 AND 12", name="exp_month_a_month"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column()
-    portal_user_id: Mapped[int] = mapped_column(comment="The portal user who saved it.")
+    portal_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_users.id", ondelete="SET NULL"),
+        comment="The portal user who saved it; NULL once that person is off the account.",
+    )
     brand: Mapped[str] = mapped_column(String(20))
     funding: Mapped[CardFunding] = mapped_column(
         Enum(

@@ -91,12 +91,22 @@ def create_payment(
     method: PaymentMethod | str,
     pay_on: date,
     idempotency_key: str,
-    fee_cents: int = 0,
+    fee_cents: int | None = None,
     card=None,
     bank_account_id: int | None = None,
     saved_card_id: int | None = None,
     receipt_email: str = "",
 ) -> Payment:
+    """One payment with its allocations, scheduled, its journal transaction and first status.
+
+    Nothing the caller says is trusted: the funding source must be the customer's and usable by
+    the actor (shared.payments.funding), and the fee is computed here from the card's funding
+    type and the vendor's rules; `fee_cents`, when given, is the fee the payer was shown and must
+    be that one. The same idempotency key again returns the payment it made (or, with other
+    details, IdempotencyConflict)."""
+    # Here, not at the top: shared.bank_accounts (its models' package) imports this module.
+    from shared.payments.funding import check_funding, check_single_use, fee_for
+
     method = PaymentMethod(method)
     wanted = {int(k): int(v) for k, v in allocations.items()}
     if not idempotency_key or len(idempotency_key) > 255:
@@ -108,8 +118,16 @@ def create_payment(
         return _same_or_conflict(existing, customer, wanted, method, pay_on, fee_cents)
     if not wanted:
         raise InputError("allocations", str(_l("Choose at least one invoice to pay.")))
-    if fee_cents < 0 or (fee_cents and method is not PaymentMethod.CARD):
-        raise InputError("fee", str(_l("This fee cannot be charged.")))
+    # The funding source is locked before the invoices, in the order a removal locks them.
+    card = check_funding(
+        actor,
+        customer,
+        method,
+        pay_on,
+        card=card,
+        bank_account_id=bank_account_id,
+        saved_card_id=saved_card_id,
+    )
     invoices = _lock_invoices(wanted)
     # Another request with the key may have committed while this one waited for the locks.
     existing = db.session.scalars(
@@ -131,6 +149,15 @@ def create_payment(
                 str(_l("Pay at most the balance of invoice %(n)s.", n=invoice.number)),
             )
     amount_cents = sum(wanted.values())
+    due_fee = fee_for(tenant, method, card, amount_cents)
+    if fee_cents is not None and fee_cents != due_fee:
+        raise InputError(
+            "fee",
+            str(_l("The fee for this payment is not the one shown: review the payment again.")),
+        )
+    fee_cents = due_fee
+    if bank_account_id is not None:
+        check_single_use(bank_account_id)
     payment = Payment(
         tenant_id=tenant.id,
         customer_id=customer.id,
@@ -189,7 +216,7 @@ def _same_or_conflict(existing, customer, wanted, method, pay_on, fee_cents) -> 
         and had == wanted
         and existing.method is method
         and existing.pay_on == pay_on
-        and existing.fee_cents == fee_cents
+        and (fee_cents is None or existing.fee_cents == fee_cents)
     )
     if not same:
         raise IdempotencyConflict(

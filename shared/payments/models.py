@@ -85,9 +85,12 @@ class Payment(TenantOwned, db.Model):
         tenant_foreign_key("customer_id", "customers", ondelete="RESTRICT"),
         # Bank accounts are only ever soft-removed (removed_at): a payment keeps naming its own.
         tenant_foreign_key("bank_account_id", "bank_accounts", ondelete="RESTRICT"),
+        # Saved cards too are only ever soft-removed (removed_at).
+        tenant_foreign_key("saved_card_id", "saved_cards", ondelete="RESTRICT"),
         Index("ix_payments_tenant_id_customer_id", "tenant_id", "customer_id"),
         Index("ix_payments_tenant_id_status_pay_on", "tenant_id", "status", "pay_on"),
         Index("ix_payments_tenant_id_bank_account_id", "tenant_id", "bank_account_id"),
+        Index("ix_payments_tenant_id_saved_card_id", "tenant_id", "saved_card_id"),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("fee_cents >= 0", name="fee_not_negative"),
         CheckConstraint("total_cents = amount_cents + fee_cents", name="total_is_amount_plus_fee"),
@@ -104,9 +107,7 @@ class Payment(TenantOwned, db.Model):
     )
     card_last4: Mapped[str] = mapped_column(String(4), default="")
     bank_account_id: Mapped[int | None] = mapped_column(comment="The bank account paid from.")
-    saved_card_id: Mapped[int | None] = mapped_column(
-        comment="The saved card charged (its foreign key comes with the saved cards table)."
-    )
+    saved_card_id: Mapped[int | None] = mapped_column(comment="The saved card charged.")
     amount_cents: Mapped[int] = mapped_column(BigInteger, comment="Sum of the allocations.")
     fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     total_cents: Mapped[int] = mapped_column(BigInteger, comment="Charged: amount plus fee.")

@@ -58,8 +58,10 @@ def fuzzed(make_app):
 def _pay(app, tenant_id, customer_id, invoice_id, key):
     """A card payment on the invoice, so the payments paths have something to read."""
     from shared.actors import Actor
+    from shared.cards import Card
     from shared.customers.models import Customer
     from shared.payments import create_payment, mark_succeeded
+    from shared.payments.models import CardFunding
     from shared.tenancy import tenant_scope
     from tenants.models import Tenant
     from tests.conftest import TODAY
@@ -76,6 +78,7 @@ def _pay(app, tenant_id, customer_id, invoice_id, key):
             pay_on=TODAY,
             idempotency_key=key,
             fee_cents=30,
+            card=Card("visa", CardFunding.CREDIT, "4242", 12, 2030),  # 3% of it, computed
         )
         mark_succeeded(tenant, payer, payment, f"ch_{key}")
         db.session.commit()

@@ -7,15 +7,18 @@ import pytest
 from sqlalchemy import select
 
 from shared.actors import Actor
+from shared.cards import Card
 from shared.customers.models import Customer
 from shared.extensions import db
 from shared.payments import create_payment, mark_succeeded
+from shared.payments.models import CardFunding
 from shared.tenancy import leave_tenant, tenant_scope
 from tenants.models import Tenant
 from tests.api.conftest import error_of, make_customer, make_invoice
 from tests.conftest import TODAY
 
 PAYER = Actor.guest("g@x.test")
+CREDIT = Card("visa", CardFunding.CREDIT, "4242", 12, 2030)
 
 
 def _pay(slug, customer_id, amounts, *, method="card", fee=0, succeed=True, key="k"):
@@ -30,6 +33,7 @@ def _pay(slug, customer_id, amounts, *, method="card", fee=0, succeed=True, key=
             pay_on=TODAY,
             idempotency_key=key,
             fee_cents=fee,
+            card=CREDIT if fee else None,  # create_payment computes the fee from the card
         )
         if succeed:
             mark_succeeded(tenant, PAYER, payment, f"ch_{key}")

@@ -70,7 +70,7 @@ def schedule(
     amounts: list[int],
     pay_on: date,
     *,
-    fee_cents: int = 0,
+    fee_cents: int | None = None,  # None: the rules' fee, as create_payment computes it
     created_at: datetime | None = None,
 ) -> int:
     """A card payment of one invoice per amount (each invoice's total), on `pay_on`; its id."""

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from shared.actors import Actor
+from shared.cards import Card
 from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.extensions import db
@@ -24,6 +25,7 @@ from shared.payments import (
     mark_succeeded,
 )
 from shared.payments.models import (
+    CardFunding,
     JournalEntry,
     Payment,
     PaymentAllocation,
@@ -36,6 +38,7 @@ from tests.payments.fake_gateway import RecordingGateway
 from tests.portal.factories import TODAY, add_customer, add_invoice
 
 ACTOR = Actor.guest("walk@x.test")
+CREDIT = Card("visa", CardFunding.CREDIT, "4242", 12, 2030)  # 3%, the vendor's default rate
 KEYS = itertools.count()
 STEPS = st.lists(
     st.one_of(
@@ -120,6 +123,7 @@ def test_random_walks_keep_the_ledger_balanced(app, make_tenant, steps):
                             pay_on=TODAY,
                             idempotency_key=f"walk-{next(KEYS)}",
                             fee_cents=amount * 3 // 100 if kind == "card" else 0,
+                            card=CREDIT if kind == "card" else None,
                         )
                     )
                 elif kind == "refund" and payments:

@@ -9,19 +9,20 @@ import pytest
 from sqlalchemy import func, select
 
 from shared.actors import Actor
-from shared.cards import GatewayUnavailable
+from shared.cards import Card, GatewayUnavailable
 from shared.customers.models import Customer
 from shared.errors import InputError
 from shared.extensions import db
 from shared.invoices.models import Invoice, InvoiceStatus
 from shared.payments import IdempotencyConflict, create_payment, mark_succeeded
-from shared.payments.models import JournalEntry, Refund
+from shared.payments.models import CardFunding, JournalEntry, Refund
 from shared.payments.refunds import fee_refund_cents, gateway_key, refund_payment
 from shared.tenancy import tenant_scope
 from tests.payments.fake_gateway import RecordingGateway
 from tests.portal.factories import TODAY, add_customer, add_invoice
 
 PAYER = Actor.guest("payer@harbor.test")
+CREDIT = Card("visa", CardFunding.CREDIT, "4242", 12, 2030)
 STAFF = Actor.api_key(1, "ops")
 
 
@@ -45,6 +46,7 @@ def _card_payment(shop, amounts, fee=0, method="card", succeed=True, key="p1"):
         pay_on=TODAY,
         idempotency_key=key,
         fee_cents=fee,
+        card=CREDIT if method == "card" and fee else None,  # the fee is computed from it
     )
     if succeed:
         mark_succeeded(tenant, PAYER, payment, "ch_1")
@@ -84,7 +86,8 @@ def test_a_partial_refund_reopens_the_invoice_and_balances(shop):
 
 
 def test_two_partial_refunds_of_one_allocation_and_then_no_more(shop):
-    _tenant, _customer, (first, _second) = shop
+    tenant, _customer, (first, _second) = shop
+    tenant.card_fee_bp = 299  # 2.99% of 100.00: create_payment computes the fee
     payment = _card_payment(shop, {first: 10000}, fee=299)
     gateway = RecordingGateway()
     _refund(shop, payment, {first: 3333}, gateway, key="a")
@@ -101,7 +104,8 @@ def test_two_partial_refunds_of_one_allocation_and_then_no_more(shop):
 
 
 def test_the_fee_rounds_down_and_a_full_refund_returns_it_all(shop):
-    _tenant, _customer, (first, _second) = shop
+    tenant, _customer, (first, _second) = shop
+    tenant.card_fee_bp = 299  # 2.99% of 100.00: create_payment computes the fee
     payment = _card_payment(shop, {first: 10000}, fee=299)
     assert fee_refund_cents(payment, 1, 0) == 0
     assert fee_refund_cents(payment, 10000, 0) == 299

@@ -89,9 +89,21 @@ def amounts(ids, cents_list):
     }
 
 
+_TERMS_VERSION = re.compile(r'name="terms_version" type="hidden" value="([^"]*)"')
+
+
+def terms_version_on(browser, path="/pay") -> str:
+    """The version of the Terms of Service the page shows (its "Add Bank Account" fields)."""
+    match = _TERMS_VERSION.search(browser.get(path).get_data(as_text=True))
+    assert match, f"no terms_version on {path}"
+    return match.group(1)
+
+
 def post_pay(browser, ids, cents_list, **fields):
     data = {"invoice": [str(i) for i in ids], **amounts(ids, cents_list), **fields}
     data.setdefault("pay_on", TODAY.isoformat())
+    if data.get("bank_account") == "new":
+        data.setdefault("terms_version", terms_version_on(browser))
     return submit(browser, "/pay", data)
 
 

@@ -520,9 +520,36 @@ def test_a_guest_gives_an_email_for_the_receipt(app, seed):
     _refused(app, seed, browser, "email address for your receipt", receipt_email="")
 
 
-def test_a_guest_pays_with_new_card_details_only(app, seed):
+def test_a_guest_cannot_pay_from_the_customers_saved_bank_account(app, seed, payer_browser):
+    """Guests pay with new details only: a saved account's id is 404 to them, as if unknown."""
+    post_pay(
+        payer_browser,
+        seed.older[:1],
+        [1000],
+        method="ach",
+        pay_on=next_banking_day(TODAY).isoformat(),
+        bank_account="new",
+        holder_name="Pat Harbor",
+        routing_number="021000021",
+        account_number="123456789",
+        account_number_again="123456789",
+        kind="checking",
+        accept_terms="y",
+    )
+    confirm(payer_browser)
+    [payment] = payments()
     browser = guest(app, seed)
-    _refused(app, seed, browser, "sign in or create an account", method="ach", bank_account="1")
+    response = post_pay(
+        browser,
+        seed.older[1:2],
+        [1000],
+        method="ach",
+        pay_on=next_banking_day(TODAY).isoformat(),
+        bank_account=str(payment.bank_account_id),
+        receipt_email="a@b.test",
+    )
+    assert response.status_code == 404
+    assert len(payments()) == 1
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,12 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from shared.banking_days import next_banking_day
 from shared.extensions import db
 from shared.payments.models import JournalEntry, PaymentStatus
 from shared.tenancy import tenant_scope
-from tests.conftest import host_client
-from tests.portal.factories import open_as_guest
+from tests.conftest import TODAY, host_client
+from tests.portal.factories import open_as_guest, outbox
 from tests.portal.fake_cards import install
 from tests.portal.payflow import balances, make_seed, payments, post_pay, review_fields, text
 
@@ -75,6 +76,38 @@ def test_ten_confirms_with_one_key_make_one_payment_and_one_charge(app, make_ten
     assert payment.status is PaymentStatus.SUCCEEDED
     assert len(cards.charges) == 1
     assert balances(seed.tenant, seed.older[:1]) == [950000]
+    assert _journal_sum(seed.tenant.id) == 0
+    assert len(outbox("a@b.test", "payment_receipt")) == 1  # one confirmation, not ten
+
+
+def test_ten_ach_confirms_with_one_key_queue_one_confirmation_email(app, make_tenant):
+    """A guest's ACH payment (no charge to wait for): only the request that made the payment
+    queues its email; the nine that found the key's payment queue none."""
+    install(app)
+    seed = make_seed(make_tenant)
+    browser = open_as_guest(app, seed)
+    response = post_pay(
+        browser,
+        seed.older[:1],
+        [300000],
+        method="ach",
+        pay_on=next_banking_day(TODAY).isoformat(),
+        bank_account="new",
+        holder_name="Robin Guest",
+        routing_number="021000021",
+        account_number="987654321",
+        account_number_again="987654321",
+        kind="checking",
+        accept_terms="y",
+        receipt_email="robin@guest.test",
+    )
+    assert response.status_code == 302, text(response)
+    fields = review_fields(text(browser.get("/pay/review")))
+    statuses = _all_at_once([(_clone(app, seed, browser), fields) for _ in range(10)])
+    assert all(code == 303 for code in statuses), statuses
+    [payment] = payments()
+    assert payment.status is PaymentStatus.SCHEDULED
+    assert len(outbox("robin@guest.test", "payment_receipt")) == 1
     assert _journal_sum(seed.tenant.id) == 0
 
 
