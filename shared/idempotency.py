@@ -4,13 +4,14 @@ A key is scoped to the tenant and the API key that sent it; the first answer (su
 is kept with a fingerprint of the request, and the same key answers it again for 24 hours. The row
 is inserted in the request's own transaction before the work runs, so a second request with the same
 key waits on the unique index until the first commits, then replays its answer: one execution.
+Rows older than that are deleted by the jobs process (`purge`, shared.jobs.registry).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import UTCDateTime, utcnow
@@ -42,3 +43,18 @@ class IdempotencyRecord(TenantOwned, db.Model):
 
 def expired_before(now: datetime) -> datetime:
     return now - KEPT_FOR
+
+
+def purge(tenant, now: datetime) -> int:
+    """The job: delete the tenant's records older than KEPT_FOR (their keys answer nothing any
+    more, and a new request with one starts afresh). Returns how many went. Flushes, never
+    commits; deleting is idempotent, so two job processes at once delete each row once."""
+    result = db.session.execute(
+        delete(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.tenant_id == tenant.id,
+            IdempotencyRecord.created_at < expired_before(now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -1,6 +1,13 @@
 """Every model, imported in one place so the metadata (and so Alembic) sees the whole schema."""
 
-from shared.ach.models import AchEntry, AchFile, AchImport, AchNotice, AchSettings  # noqa: F401
+from shared.ach.models import (  # noqa: F401
+    AchEntry,
+    AchFile,
+    AchImport,
+    AchNotice,
+    AchRepresentment,
+    AchSettings,
+)
 from shared.autopay.models import AutoPayItem, AutoPaySetting  # noqa: F401
 from shared.bank_accounts.models import BankAccount  # noqa: F401
 from shared.cards.models import (  # noqa: F401

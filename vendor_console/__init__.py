@@ -11,6 +11,7 @@ from vendor_console import (  # noqa: E402, F401 - routes register on bp
     accounts,
     ach,
     api_keys,
+    autopay,
     customers,
     dashboard,
     faq,

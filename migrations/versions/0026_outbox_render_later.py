@@ -5,14 +5,14 @@ A job that completes thousands of payments queues each receipt as a row naming w
 batch; the mail job renders it, then it is delivered like any other message.
 
 Revision ID: 0026_outbox_render_later
-Revises: 0023_late_fees_reminders
+Revises: 0025_ach_represent
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0026_outbox_render_later'
-down_revision = '0023_late_fees_reminders'
+down_revision = '0025_ach_represent'
 branch_labels = None
 depends_on = None
 

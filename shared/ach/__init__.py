@@ -13,6 +13,7 @@ banking day: a file built before it on a banking day is effective that day; one 
 ACH payment whose pay-on date is on or before its effective date, so a payment is debited on the
 day the payer chose. (Thu 2026-06-18 after the cut-off: Fri 06-19 is a Fed holiday, so Mon 06-22.)
 Settlement: two banking days after the effective date a debit not returned is `succeeded`.
+A re-presented debit (shared.ach.represent) goes in a batch of its own marked `RETRY PYMT`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import exists, select
 from shared import encryption
 from shared.ach import nacha, prenotes
 from shared.ach.models import AchEntry, AchEntryKind, AchFile, AchSettings
+from shared.ach.represent import RETRY_DESCRIPTION, retry_payment_ids
 from shared.actors import SYSTEM, Actor, record
 from shared.autopay import check_before_withdrawal
 from shared.bank_accounts.models import BankAccount, BankAccountKind
@@ -256,6 +258,7 @@ def build_ach_files(tenant, now: datetime) -> int:
             select(Customer).where(Customer.id.in_({p.customer_id for p in payments}))
         )
     }
+    retries = retry_payment_ids([p.id for p in payments])
     for payment in payments:
         if not check_before_withdrawal(tenant, payment):
             continue  # AutoPay's, and the invoice is now above its maximum: cancelled and told
@@ -276,7 +279,13 @@ def build_ach_files(tenant, now: datetime) -> int:
             continue  # waits for its account's prenote (sent below if not yet); a later file takes it
         lines.append(
             _Line(
-                _debit(account, sec, payment.amount_cents, ident=f"P{payment.id}"),
+                _debit(
+                    account,
+                    sec,
+                    payment.amount_cents,
+                    ident=f"P{payment.id}",
+                    description=RETRY_DESCRIPTION if payment.id in retries else "",
+                ),
                 account,
                 payment,
             )
@@ -337,7 +346,9 @@ def build_ach_files(tenant, now: datetime) -> int:
     return len(paid)
 
 
-def _debit(account: BankAccount, sec: str, amount: int, *, prenote=False, ident="") -> nacha.Debit:
+def _debit(
+    account: BankAccount, sec: str, amount: int, *, prenote=False, ident="", description=""
+) -> nacha.Debit:
     return nacha.Debit(
         sec_code=sec,
         routing_number=account.routing_number,
@@ -347,6 +358,7 @@ def _debit(account: BankAccount, sec: str, amount: int, *, prenote=False, ident=
         name=account.holder_name,
         identification=ident or f"B{account.id}",
         prenote=prenote,
+        entry_description=description,
     )
 
 

@@ -4,9 +4,10 @@ All or nothing, and once: the whole file is read and checked before anything is 
 malformed file is refused with the line and field at fault, shared.ach.nacha), and its SHA-256 is
 unique per vendor, so a file imported twice is applied once (the second import answers the first).
 Each return (addenda 99) finds our entry by the original trace number and marks its payment
-`returned` (shared.payments.returns), which reopens the invoices; both sides are told. R02, R03,
-R04, R10 and R29 (and any return of a prenote) disable the bank account and call
-shared.ach.hooks.account_disabled. Each NOC (addenda 98, C01–C07) corrects the bank account.
+`returned` (shared.payments.returns), which reopens the invoices; an R01 or R09 schedules its
+re-presentment (shared.ach.represent); both sides are told. R02, R03, R04, R10 and R29 (and any
+return of a prenote) disable the bank account and call shared.ach.hooks.account_disabled. Each NOC
+(addenda 98, C01–C07) corrects the bank account.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from shared import encryption
 from shared.ach import hooks, nacha
 from shared.ach.models import AchEntry, AchEntryKind, AchImport, AchNotice
 from shared.ach.notices import send_returned_notices
+from shared.ach.represent import represent
 from shared.actors import Actor, record
 from shared.bank_accounts.models import BankAccount, BankAccountKind
 from shared.clock import utcnow
@@ -155,8 +157,11 @@ def _apply_return(tenant, actor: Actor, entry: AchEntry, code: str) -> str:
         payment = scoped_get(Payment, entry.payment_id)  # the filtered query, not the identity map
         if can_return(payment):
             return_payment(tenant, actor, payment, code)
-            send_returned_notices(tenant, payment, code)
+            retry = represent(tenant, actor, payment, code)
+            send_returned_notices(tenant, payment, code, retry=retry)
             outcome.append("payment returned")
+            if retry is not None:
+                outcome.append(f"presented again as payment {retry.id} on {retry.pay_on}")
         else:
             outcome.append(f"payment was {payment.status.value}")
     if (code in DISABLING_CODES or entry.kind is AchEntryKind.PRENOTE) and disable_account(

@@ -1,5 +1,6 @@
 """ACH tables: the vendor's originator settings, the files built, the entries in them (each
-payment in exactly one), and the return/NOC files imported (each applied once, by its digest)."""
+payment in exactly one), the return/NOC files imported (each applied once, by its digest), and the
+re-presentments of returned debits (each at most once per original debit and number)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     Enum,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -174,4 +176,45 @@ class AchNotice(TenantOwned, db.Model):
     original_trace: Mapped[str] = mapped_column(String(15))
     corrected_data: Mapped[str] = mapped_column(String(29), default="")
     outcome: Mapped[str] = mapped_column(Text, default="", comment="What was done, for people.")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+MAX_PRESENTMENTS = 3  # NACHA: a debit returned R01/R09 may be re-presented at most twice
+
+
+class AchRepresentment(TenantOwned, db.Model):
+    """A debit returned R01/R09 presented again: a new payment (see shared.ach.represent), its
+    number (2 or 3), and the original payment (the first presentment) it re-presents."""
+
+    __tablename__ = "ach_representments"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        # The once-ness: one second and one third presentment per original debit, ever.
+        UniqueConstraint("tenant_id", "original_payment_id", "presentment"),
+        UniqueConstraint("tenant_id", "payment_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "original_payment_id"],
+            ["payments.tenant_id", "payments.id"],
+            name="fk_ach_representments_original_payment_id_payments",
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "payment_id"],
+            ["payments.tenant_id", "payments.id"],
+            name="fk_ach_representments_payment_id_payments",
+            ondelete="RESTRICT",
+        ),
+        CheckConstraint(
+            f"presentment >= 2 AND presentment <= {MAX_PRESENTMENTS}", name="presentment_range"
+        ),
+        CheckConstraint("payment_id <> original_payment_id", name="not_itself"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    original_payment_id: Mapped[int] = mapped_column(comment="The first presentment's payment.")
+    presentment: Mapped[int] = mapped_column(comment="2 or 3: which presentment this payment is.")
+    payment_id: Mapped[int] = mapped_column(comment="The new payment, marked RETRY PYMT.")
+    return_code: Mapped[str] = mapped_column(
+        String(3), comment="The R-code of the return that caused it (R01 or R09)."
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

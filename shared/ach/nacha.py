@@ -107,6 +107,9 @@ class Debit:
     identification: str = ""  # our reference, e.g. the payment id
     prenote: bool = False
     recurring: bool = False  # WEB payment type code R (AutoPay) rather than S
+    # Its batch's company entry description when not the file's, e.g. "RETRY PYMT" for a
+    # re-presented debit (NACHA: entries of different descriptions go in different batches).
+    entry_description: str = ""
 
     @property
     def transaction_code(self) -> int:
@@ -158,7 +161,8 @@ def write_file(
     descriptive_date: str = "",
     entry_description: str | None = None,
 ) -> Written:
-    """One file, one batch per SEC code (WEB, then CCD), trace numbers ascending from first_trace."""
+    """One file, one batch per SEC code (WEB, then CCD) and entry description (the file's first,
+    then any debit's own, e.g. RETRY PYMT), trace numbers ascending from first_trace."""
     if file_id_modifier not in _MOD_CHARS or len(file_id_modifier) != 1:
         raise NachaError(None, "file_id_modifier", "one upper-case letter or digit")
     if not valid_routing(originator.odfi_routing):
@@ -172,8 +176,7 @@ def write_file(
     origin = _alnum(originator.immediate_origin.rjust(10), 10, "immediate_origin")
     company_id = _alnum(originator.company_identification, 10, "company_identification")
     company_name = _alnum(ach_text(originator.company_name, 16), 16, "company_name")
-    description = ach_text(entry_description or originator.entry_description, 10)
-    description = _alnum(description, 10, "entry_description")
+    default_description = entry_description or originator.entry_description
     effective = effective_date.strftime("%y%m%d")
     lines = [
         "101"
@@ -186,16 +189,21 @@ def write_file(
         + _alnum(ach_text(originator.immediate_origin_name, 23), 23, "origin_name")
         + " " * 8
     ]
-    by_sec: dict[str, list[int]] = {}
+    by_sec: dict[tuple[str, str], list[int]] = {}
     for index, debit in enumerate(debits):
         if debit.sec_code not in ("WEB", "CCD", "PPD"):
             raise NachaError(None, "sec_code", f"unsupported SEC code {debit.sec_code!r}")
-        by_sec.setdefault(debit.sec_code, []).append(index)
-    order = sorted(by_sec, key=lambda sec: ("WEB", "CCD", "PPD").index(sec))
+        description = ach_text(debit.entry_description or default_description, 10)
+        by_sec.setdefault((debit.sec_code, description), []).append(index)
+    first = ach_text(default_description, 10)
+    order = sorted(
+        by_sec,
+        key=lambda key: (("WEB", "CCD", "PPD").index(key[0]), key[1] != first, key[1]),
+    )
     traces: list[str] = [""] * len(debits)
     sequence = first_trace
     file_hash = file_debit = file_count = 0
-    for batch_number, sec in enumerate(order, start=1):
+    for batch_number, (sec, description) in enumerate(order, start=1):
         batch_no = str(batch_number).zfill(7)
         lines.append(
             "5225"
@@ -203,7 +211,7 @@ def write_file(
             + " " * 20
             + company_id
             + sec
-            + description
+            + _alnum(description, 10, "entry_description")
             + _alnum(descriptive_date, 6, "descriptive_date")
             + effective
             + "   1"
@@ -211,7 +219,7 @@ def write_file(
             + batch_no
         )
         batch_hash = batch_debit = 0
-        indexes = by_sec[sec]
+        indexes = by_sec[sec, description]
         for index in indexes:
             debit = debits[index]
             routing = debit.routing_number

@@ -69,4 +69,5 @@ JOBS: dict[str, JobSpec] = {
         "invoice reminders before, on and after the due date",
         one_unit=True,
     ),
+    "idempotency": JobSpec("shared.idempotency:purge", 3600, "old Idempotency-Keys", one_unit=True),
 }

@@ -65,9 +65,10 @@ def send_refunded_notice(tenant, payment: Payment, refund: Refund) -> int:
     return _send(tenant, payment, "payment_refunded", refund=refund)
 
 
-def send_returned_notice(tenant, payment: Payment, reason: str) -> int:
-    """Tell the payer their bank sent the ACH debit back (after a return); returns emails sent."""
-    return _send(tenant, payment, "payment_returned", reason=reason)
+def send_returned_notice(tenant, payment: Payment, reason: str, **context: object) -> int:
+    """Tell the payer their bank sent the ACH debit back (after a return); returns emails sent.
+    `context`: what else the template says (shared.ach.notices: when it is presented again)."""
+    return _send(tenant, payment, "payment_returned", reason=reason, **context)
 
 
 def payer_language(payment: Payment) -> str:

@@ -76,9 +76,12 @@ def test_a_return_reverses_the_payment_and_reopens_the_invoice(sent):
         assert payment.status is PaymentStatus.RETURNED
         invoice = _invoice(payment_id)
         assert (invoice.processing_cents, invoice.paid_cents) == (0, 0)
-        assert invoice.balance_cents == invoice.total_cents
+        # R01 is presented again (tests/ach/test_represent.py): scheduled, counted as such.
+        assert invoice.scheduled_cents == invoice.total_cents
         change = db.session.scalars(
-            select(PaymentStatusChange).order_by(PaymentStatusChange.id.desc())
+            select(PaymentStatusChange)
+            .where(PaymentStatusChange.payment_id == payment_id)
+            .order_by(PaymentStatusChange.id.desc())
         ).first()
         assert (change.to_status, change.cause) == (PaymentStatus.RETURNED, "R01")
         entries = db.session.scalars(
@@ -167,7 +170,8 @@ def test_a_second_file_returning_the_same_entry_changes_nothing_more(sent):
     with tenant_scope(shop.tenant.id):
         outcomes = db.session.scalars(select(AchNotice.outcome).order_by(AchNotice.id)).all()
         assert outcomes[1] == "already returned"
-        assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 4
+        journal = select(func.count()).select_from(JournalEntry)
+        assert db.session.scalar(journal.where(JournalEntry.payment_id == payment_id)) == 4
 
 
 def test_a_malformed_file_is_refused_with_line_and_field_and_nothing_applied(sent):
