@@ -20,7 +20,6 @@ from shared.invoices.models import Invoice
 from shared.mail.models import OutboxMessage
 from shared.payments.models import (
     JournalEntry,
-    MadeBy,
     Payment,
     PaymentAllocation,
     PaymentStatus,
@@ -106,8 +105,10 @@ def test_an_r01_schedules_one_new_payment_for_the_next_banking_day(sent):
     assert retry.status is PaymentStatus.SCHEDULED
     assert (retry.amount_cents, retry.pay_on, retry.bank_account_id) == (2500, WED, account)
     assert retry.customer_id == customer
-    # The payer's: its notices go where the original's went.
-    assert (retry.made_by_kind, retry.receipt_email) == (MadeBy.GUEST, "payer@payer.test")
+    # Made as the original was: its notices go where the original's went.
+    first = _payment(shop, original)
+    assert (retry.made_by_kind, retry.receipt_email) == (first.made_by_kind, first.receipt_email)
+    assert retry.receipt_email == "payer@payer.test"
     assert _payment(shop, original).status is PaymentStatus.RETURNED
     invoice = _invoice(shop, retry.id)
     assert invoice.id == _invoice(shop, original).id
