@@ -107,7 +107,11 @@ def test_an_r01_schedules_one_new_payment_for_the_next_banking_day(sent):
     assert (retry.amount_cents, retry.pay_on, retry.bank_account_id) == (2500, WED, account)
     assert retry.customer_id == customer
     # The payer's: its notices go where the original's went.
-    assert (retry.made_by_kind, retry.receipt_email) == (MadeBy.GUEST, "payer@payer.test")
+    assert (retry.made_by_kind, retry.receipt_email) == (MadeBy.GUEST, "payer@payer.test"), (
+        retry.made_by_label,
+        retry.id,
+        original,
+    )
     assert _payment(shop, original).status is PaymentStatus.RETURNED
     invoice = _invoice(shop, retry.id)
     assert invoice.id == _invoice(shop, original).id
