@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
@@ -38,10 +40,16 @@ from shared.clock import local_time
 from shared.customers.models import Customer, CustomerKind
 from shared.errors import InputError
 from shared.extensions import db
+from shared.i18n import locale_for
 from shared.invoices.models import Invoice
 from shared.payments import fit_to_invoices, mark_failed, mark_processing, mark_succeeded
 from shared.payments.models import Payment, PaymentAllocation, PaymentMethod, PaymentStatus
-from shared.payments.notices import send_adjusted_notice
+from shared.payments.notices import (
+    payer_language,
+    send_adjusted_notice,
+    send_failed_notice,
+    send_failed_notice_to_vendor,
+)
 from shared.storage import discard_on_rollback, storage, tenant_key
 
 __all__ = [
@@ -272,6 +280,7 @@ def build_ach_files(tenant, now: datetime) -> int:
         if account is None or account.disabled_at is not None or account.removed_at is not None:
             reason = account.disabled_reason if account is not None else ""
             mark_failed(tenant, SYSTEM, payment, cause=f"bank account unusable {reason}".strip())
+            _tell_failed(tenant, payment, account)
             continue
         customer = customers[payment.customer_id]
         sec = "CCD" if customer.kind is CustomerKind.BUSINESS else "WEB"
@@ -344,6 +353,15 @@ def build_ach_files(tenant, now: datetime) -> int:
     record(tenant.id, SYSTEM, "ach.file_built", file=ach_file.id, entries=len(lines))
     db.session.flush()
     return len(paid)
+
+
+def _tell_failed(tenant, payment: Payment, account: BankAccount | None) -> None:
+    """Both sides hear of a debit that could not go (the invoices are open again); never retried."""
+    with force_locale(locale_for(payer_language(payment))):
+        last4 = account.last4 if account is not None else ""
+        reason = _("its bank account %(account)s can no longer be debited", account=f"••••{last4}")
+    send_failed_notice(tenant, payment, reason)
+    send_failed_notice_to_vendor(tenant, payment)
 
 
 def _debit(

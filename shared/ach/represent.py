@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from shared.ach.models import MAX_PRESENTMENTS, AchEntry, AchFile, AchRepresentment
 from shared.actors import Actor
+from shared.autopay import presented_again
 from shared.banking_days import banking_days_after
 from shared.clock import business_today, utcnow
 from shared.customers.models import Customer
@@ -143,4 +144,5 @@ def represent(tenant, actor: Actor, returned: Payment, code: str) -> Payment | N
         )
     )
     db.session.flush()  # the unique key refuses a second presentment of this number, here
+    presented_again(tenant, returned, payment)  # AutoPay's item follows it, if it was AutoPay's
     return payment

@@ -15,7 +15,12 @@ support address (shared.support.support_address). Emails are rendered in each re
 
 Operations take the tenant and an actor, flush and never commit; the jobs call
 `schedule_autopay` and `send_autopay_notices`, the ACH file builder `check_before_withdrawal`, the
-returns importer `stop_autopay_for_bank_account`.
+returns importer `stop_autopay_for_bank_account`, and its re-presentment `presented_again`.
+
+A failed or returned AutoPay payment is never retried by the sweep: its item stays `scheduled`
+with that payment, and the unique (invoice, due date) key keeps a second item from being made, so
+the invoice stays open and payable by hand (the payer was told by the failure's or the return's
+email). Only NACHA's re-presentment of an R01/R09 return (shared.ach.represent) presents it again.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ __all__ = [
     "bank_account_made_private",
     "check_before_withdrawal",
     "open_skip_link",
+    "presented_again",
     "save_autopay",
     "schedule_autopay",
     "send_autopay_notices",
@@ -679,6 +685,30 @@ def check_before_withdrawal(tenant: Tenant, payment: Payment) -> bool:
         record(tenant.id, AUTOPAY, "autopay.over_maximum", invoice=invoice.id, payment=payment.id)
         db.session.flush()
         return False
+
+
+def presented_again(tenant: Tenant, returned: Payment, payment: Payment) -> None:
+    """For shared.ach.represent: an AutoPay debit returned R01/R09 is presented again as
+    `payment`. Its item follows the new payment, so turning AutoPay off, skipping and the maximum
+    check apply to it, and the sweep (which acts only on items it may schedule) never makes
+    another payment for that invoice and due date after a return or a failure. The return's email
+    gave the new date and amount: that was its notice."""
+    with tenant_scope(tenant.id):
+        item = db.session.scalars(
+            select(AutoPayItem)
+            .where(AutoPayItem.payment_id == returned.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if item is None:
+            return
+        item.payment_id, item.attempts = payment.id, item.attempts + 1
+        item.amount_cents, item.pay_on, item.notice_sent_at = (
+            payment.amount_cents,
+            payment.pay_on,
+            utcnow(),
+        )
+        db.session.flush()
 
 
 # --- the notice before each withdrawal, and skipping one ----------------------------------------

@@ -20,6 +20,7 @@ from shared.bank_accounts.models import BankAccount
 from shared.banking_days import is_banking_day
 from shared.extensions import db
 from shared.invoices.models import Invoice
+from shared.mail.models import OutboxMessage
 from shared.payments.models import Payment, PaymentAllocation, PaymentStatus
 from shared.tenancy import tenant_scope
 from tests.ach.conftest import at
@@ -176,6 +177,14 @@ def test_a_disabled_account_fails_its_payment_instead_of_debiting(ach_shop):
         db.session.commit()
     assert _build(shop, at(THU, 18)) == 0
     assert _status(shop, payment) is PaymentStatus.FAILED
+    # Both sides are told; the payer why, by the last four digits only.
+    with tenant_scope(shop.tenant.id):
+        mails = db.session.scalars(select(OutboxMessage).execution_options(all_tenants=True)).all()
+    told = {m.template: m for m in mails if m.template.startswith("payment_failed")}
+    assert set(told) == {"payment_failed", "payment_failed_vendor"}
+    assert told["payment_failed"].to_address == "payer@payer.test"
+    assert "••••6789 can no longer be debited" in told["payment_failed"].text_body
+    assert told["payment_failed_vendor"].to_address == "owner@acme.test"
 
 
 def test_settlement_two_banking_days_after_the_effective_date(ach_shop):
