@@ -644,17 +644,22 @@ def _schedule(tenant, setting, account, customer, invoice, item, today, now) -> 
 # --- before the withdrawal --------------------------------------------------------------------
 
 
+def _locked_item_of(payment_id: int) -> AutoPayItem | None:
+    """The AutoPay item a payment pays, locked and read afresh (None: not an AutoPay payment)."""
+    return db.session.scalars(
+        select(AutoPayItem)
+        .where(AutoPayItem.payment_id == payment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
 def check_before_withdrawal(tenant: Tenant, payment: Payment) -> bool:
     """For the ACH file builder, just before an AutoPay payment is withdrawn: True to go on. An
     invoice raised above the maximum since it was scheduled (or AutoPay turned off) cancels the
     payment, and for the maximum both sides are told; False then. Not an AutoPay payment: True."""
     with tenant_scope(tenant.id):
-        item = db.session.scalars(
-            select(AutoPayItem)
-            .where(AutoPayItem.payment_id == payment.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one_or_none()
+        item = _locked_item_of(payment.id)
         if item is None:
             return True
         db.session.refresh(payment)
@@ -694,12 +699,7 @@ def presented_again(tenant: Tenant, returned: Payment, payment: Payment) -> None
     another payment for that invoice and due date after a return or a failure. The return's email
     gave the new date and amount: that was its notice."""
     with tenant_scope(tenant.id):
-        item = db.session.scalars(
-            select(AutoPayItem)
-            .where(AutoPayItem.payment_id == returned.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one_or_none()
+        item = _locked_item_of(returned.id)
         if item is None:
             return
         item.payment_id, item.attempts = payment.id, item.attempts + 1
