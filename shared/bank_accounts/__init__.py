@@ -336,7 +336,7 @@ def remove_bank_account(
         )
     cancelled = []
     if uses:
-        tenant = db.session.get(Tenant, tenant_id)
+        tenant = db.session.scalars(select(Tenant).where(Tenant.id == tenant_id)).one()
         for use in uses:
             cancelled.append(
                 cancel_payment(tenant, actor, use.payment, cause="bank account removed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, g
 from sqlalchemy import select
 
 from shared.ach import file_bytes, get_file
@@ -13,8 +13,6 @@ from shared.ach.imports import import_ach_return_file
 from shared.ach.models import AchFile as AchFileModel
 from shared.errors import InputError
 from shared.extensions import db
-from shared.tenancy import current_tenant_id
-from tenants.models import Tenant
 from vendor_console.api import actor, bp, key_required, parsing
 from vendor_console.api.errors import not_found
 from vendor_console.api.fields import MAX_ID
@@ -57,9 +55,8 @@ def download_ach_file(file_id: int):
 @key_required
 def import_ach_returns() -> tuple[dict[str, Any], int]:
     data = parsing.body(AchReturnUpload())
-    tenant = db.session.get(Tenant, current_tenant_id())
     try:
-        done = import_ach_return_file(tenant, actor(), data["content"].encode("ascii", "replace"))
+        done = import_ach_return_file(g.tenant, actor(), data["content"].encode("ascii", "replace"))
     except InputError as error:
         raise InputError("content", error.message) from None  # the API's 422, nothing kept
     body = AchImport().dump(
