@@ -350,3 +350,35 @@ def test_mail_goes_out_as_the_vendor_with_replies_to_its_support_address(make_ap
         send_email("ap@harbor.test", "support_reply", "en", tenant=tenant, body="Hi", ask=ask)
         db.session.commit()
         assert inbox.messages[-1][1]["Reply-To"] is None
+
+
+def test_a_message_that_fails_to_render_stops_no_other(app, make_tenant, monkeypatch, caplog):
+    """`send_later` rows are rendered by the mail job; one whose renderer raises stays waiting
+    (logged, tried again on the next run) and the others are rendered."""
+    from shared import mail
+    from shared.tenancy import tenant_scope
+
+    tenant, _owner = make_tenant("acme", "Acme Supply Co.")
+
+    def render(_tenant, ref):
+        if ref == 2:
+            raise RuntimeError("a bug")
+        return ("note", "en", f"Note {ref}", f"text {ref}", f"<p>{ref}</p>")
+
+    monkeypatch.setitem(mail.RENDERERS, "test_note", render)
+    with app.test_request_context(), tenant_scope(tenant.id):
+        mail.send_later(tenant, [(f"n{i}@payer.test", "test_note", i) for i in (1, 2, 3)])
+        db.session.commit()
+        assert mail.render_waiting(tenant) == 2
+        rows = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_address.like("n_@payer.test"))
+            .order_by(OutboxMessage.id)
+        ).all()
+        assert [(r.subject, r.render_later) for r in rows] == [
+            ("Note 1", None),
+            ("", "test_note"),
+            ("Note 3", None),
+        ]
+        assert rows[2].text_body == "text 3"
+        assert any("not rendered" in r.getMessage() for r in caplog.records)

@@ -174,7 +174,12 @@ def render_waiting(tenant, session: Session | None = None, batch: int = 200) -> 
                         "mail %s: no renderer %r", message.id, message.render_later
                     )
                     continue
-                rendered = renderer(tenant, message.render_ref or 0)
+                try:
+                    with session.begin_nested():  # one message that fails to render stops no other
+                        rendered = renderer(tenant, message.render_ref or 0)
+                except Exception:
+                    current_app.logger.exception("mail %s: not rendered", message.id)
+                    continue
                 guard = (OutboxMessage.id == message.id, OutboxMessage.render_later.is_not(None))
                 if rendered is None:
                     session.execute(
