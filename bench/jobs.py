@@ -10,7 +10,8 @@ key in the sandbox's books, the journal balanced). Drops the database at the end
 
 `BENCH_JOBS_PAYMENTS` changes N (default 10,000; the issue's target is stated on 100,000, which
 takes a quarter of an hour at the rate measured on 2026-12-06); `BENCH_JOBS_BATCH` sets the
-processes' JOBS_BATCH_SIZE (default: the app's, 100).
+processes' JOBS_BATCH_SIZE (default: the app's, 100). `BENCH_JOBS_PROFILE=DIR` runs each process
+under cProfile and writes DIR/worker-<n>.prof (read with `python -m pstats`).
 """
 
 from __future__ import annotations
@@ -303,16 +304,17 @@ def _main() -> int:
                 env["JOBS_BATCH_SIZE"] = os.environ["BENCH_JOBS_BATCH"]
             db.engine.dispose()
         started = time.perf_counter()
+        profile = os.environ.get("BENCH_JOBS_PROFILE", "")
         workers = [
             subprocess.Popen(  # noqa: S603 - our own command
-                flask("jobs", "run-once", "due_payments"),
+                _profiled(flask("jobs", "run-once", "due_payments"), profile, n),
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 text=True,
             )
-            for _ in range(2)
+            for n in range(2)
         ]
         outputs = [worker.communicate()[0] for worker in workers]
         elapsed = time.perf_counter() - started
@@ -352,6 +354,15 @@ def _main() -> int:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _profiled(command: list[str], directory: str, n: int) -> list[str]:
+    """The command, run under cProfile into `directory` when one is given."""
+    if not directory:
+        return command
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    out = str(Path(directory) / f"worker-{n}.prof")
+    return [sys.executable, "-m", "cProfile", "-o", out, *command]
 
 
 def _done(output: str) -> int:

@@ -274,7 +274,14 @@ def _check_parameters(state: ORMExecuteState, tenant_id: int, *, stamp: bool) ->
 def _scope_insert(state: ORMExecuteState, tenant_id: int) -> None:
     statement = state.statement
     if getattr(statement, "select", None) is not None:
-        raise TenantScopeError("INSERT … SELECT into a tenant-owned table; use all_tenants=True")
+        # Allowed only for rows built from parameters (shared.bulk's arrays), never copied from a
+        # table, that say whose they are: the tenant in scope (row-level security checks again).
+        through_orm, bare = _tables(statement.select)
+        if state.execution_options.get("rows_of_tenant") != tenant_id or through_orm or bare:
+            raise TenantScopeError(
+                "INSERT … SELECT into a tenant-owned table; use all_tenants=True"
+            )
+        return
     values = _values_of(statement)
     in_values = [row for row in values if TENANT_KEY in row]
     for row in in_values:

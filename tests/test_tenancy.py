@@ -374,3 +374,58 @@ def test_a_nullable_reference_must_name_a_row_of_the_same_tenant(two_tenants):
         assert row.closed_by_id is None
         assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 1
         db.session.rollback()
+
+
+# --- shared.bulk: many rows in one statement, scoped like the others ------------------------------
+
+
+def test_bulk_rows_go_to_the_tenant_in_scope_only(two_tenants):
+    from shared.bulk import insert_rows, update_by_id
+
+    acme, globex, ids = two_tenants
+    with tenant_scope(acme):
+        insert_rows(Customer, [_customer_row("23000010"), _customer_row("23000011")])
+        with pytest.raises(TenantScopeError):
+            insert_rows(Customer, [_customer_row("23000012", tenant_id=globex)])
+        db.session.rollback()
+        insert_rows(Customer, [_customer_row("23000013"), _customer_row("23000014")])
+        # An update by id names another tenant's row: it is not touched (scoped, not an error).
+        update_by_id(
+            Customer.__table__,
+            [{"id": ids["acme"][0], "name": "renamed"}, {"id": ids["globex"][0], "name": "no"}],
+        )
+        db.session.commit()
+    assert _names(acme) == ["renamed", "row 23000013", "row 23000014"]
+    assert _names(globex) == ["globex customer"]
+    with pytest.raises(TenantScopeError):
+        insert_rows(Customer, [_customer_row("23000015")])  # no tenant in scope
+    db.session.rollback()
+
+
+def test_an_insert_select_needs_rows_of_the_tenant_in_scope(two_tenants):
+    acme, globex, _ids = two_tenants
+    table = Customer.__table__
+    copy = insert(table).from_select(
+        ["tenant_id", "client_number", "name", "email"],
+        select(Customer.tenant_id, Customer.client_number + "9", Customer.name, Customer.email),
+    )
+    with tenant_scope(acme):
+        with pytest.raises(TenantScopeError):  # copied from a table: never
+            db.session.execute(copy.execution_options(rows_of_tenant=acme))
+        db.session.rollback()
+        with pytest.raises(TenantScopeError):  # said to be another tenant's rows
+            db.session.execute(
+                insert(table)
+                .from_select(
+                    ["tenant_id", "client_number", "name", "email"],
+                    select(
+                        func.cast(globex, table.c.tenant_id.type),
+                        func.cast("1", table.c.name.type),
+                        func.cast("x", table.c.name.type),
+                        func.cast("x@x.test", table.c.name.type),
+                    ),
+                )
+                .execution_options(rows_of_tenant=globex)
+            )
+        db.session.rollback()
+    assert _names(globex) == ["globex customer"]

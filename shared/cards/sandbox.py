@@ -32,6 +32,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from shared.bulk import insert_rows
 from shared.cards import (
     Card,
     ChargeRequest,
@@ -404,7 +405,12 @@ class SandboxGateway:
         if rows:
             try:
                 with separate_unit() as books:
-                    books.add_all([row for _index, row, _read, _answer in rows])
+                    columns = [c.key for c in SandboxCharge.__table__.columns if c.key != "id"]
+                    insert_rows(
+                        SandboxCharge,
+                        [{key: getattr(row, key) for key in columns} for _i, row, _r, _a in rows],
+                        session=books,
+                    )
             except IntegrityError:
                 for index, _row, _read, _answer in rows:
                     answers[index] = self._charge_one(requests[index])

@@ -26,9 +26,10 @@ import click
 from flask import current_app, render_template
 from flask.cli import with_appcontext
 from flask_babel import force_locale
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from shared.bulk import insert_rows
 from shared.clock import utcnow
 from shared.extensions import db
 from shared.i18n import locale_for
@@ -124,8 +125,8 @@ def send_later(tenant, messages: list[tuple[str, str, int]]) -> int:
     from_address = sender(current_app.config["MAIL_FROM"], getattr(tenant, "name", None))
     reply_to = getattr(tenant, "support_email", "") or ""
     now = utcnow()
-    db.session.execute(
-        insert(OutboxMessage),
+    insert_rows(
+        OutboxMessage,
         [
             {
                 "tenant_id": tenant.id,

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, column, insert, select, values
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shared.actors import Actor, ActorKind
+from shared.bulk import insert_rows, update_by_id
 from shared.errors import InputError
 from shared.extensions import db
 from shared.invoices import OPEN_STATUSES, is_payable
-from shared.invoices.amounts import status_from_money
-from shared.invoices.models import Invoice
+from shared.invoices.amounts import amounts_of, status_from_money
+from shared.invoices.models import Invoice, InvoiceStatus
 from shared.payments.fees import card_fee_cents
 from shared.payments.models import (
     Account,
@@ -48,16 +49,25 @@ class IdempotencyConflict(InputError):
     """The same idempotency key came with different parameters."""
 
 
-def _lock_invoices(ids: Iterable[int]) -> dict[int, Invoice]:
-    rows = db.session.scalars(
-        select(Invoice)
-        .where(Invoice.id.in_(sorted(set(ids))))
-        .order_by(Invoice.id)
-        .with_for_update()
+def _load(model, plain, where, order, *, lock: bool = True) -> list:
+    """Rows of `model` in `order` (locked FOR UPDATE unless `lock` is false): models, or rows
+    of the plain class `plain` (fields named as the model's columns) when one is given."""
+    if plain is None:
         # Overwrite what this session loaded before the lock (the pay page read the balances
         # first): a check against those stale amounts would let two payments overdraw.
-        .execution_options(populate_existing=True)
-    ).all()
+        statement = select(model).execution_options(populate_existing=True)
+    else:
+        statement = select(*(getattr(model, name) for name in plain.__slots__))
+    statement = statement.where(where).order_by(*order)
+    if lock:
+        statement = statement.with_for_update()
+    if plain is None:
+        return list(db.session.scalars(statement))
+    return [plain(*row) for row in db.session.execute(statement)]
+
+
+def _lock_invoices(ids: Iterable[int], plain=None) -> dict:
+    rows = _load(Invoice, plain, Invoice.id.in_(sorted(set(ids))), (Invoice.id,))
     return {invoice.id: invoice for invoice in rows}
 
 
@@ -261,26 +271,74 @@ class Locked:
     invoices: dict[int, Invoice]
 
 
-def lock_payments(payment_ids: Iterable[int]) -> Locked:
-    """Lock payments for a change, with what they allocate, in three statements however many."""
+# A job's batch is locked as plain rows, not ORM objects: loading and tracking thousands of
+# objects cost more than the statements themselves. They carry what `move_locked`, `_owed` and
+# the receipts read, under the models' names; ORM operations on one of them load the model.
+
+
+@dataclass(slots=True)
+class InvoiceMoney:
+    id: int
+    status: InvoiceStatus
+    total_cents: int
+    late_fee_cents: int
+    scheduled_cents: int
+    processing_cents: int
+    paid_cents: int
+
+    @property
+    def balance_cents(self) -> int:
+        if self.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+            return 0
+        return amounts_of(self).balance_cents
+
+
+@dataclass(slots=True)
+class PaymentRow:
+    id: int
+    status: PaymentStatus
+    saved_card_id: int | None
+    total_cents: int
+    idempotency_key: str
+    gateway_reference: str
+    receipt_email: str
+
+
+@dataclass(slots=True)
+class AllocationRow:
+    id: int
+    payment_id: int
+    invoice_id: int
+    amount_cents: int
+    refunded_cents: int
+
+
+# The table each is a row of (move_locked writes them back there).
+InvoiceMoney.__table__ = Invoice.__table__
+PaymentRow.__table__ = Payment.__table__
+AllocationRow.__table__ = PaymentAllocation.__table__
+
+
+def lock_payments(payment_ids: Iterable[int], *, plain: bool = False) -> Locked:
+    """Lock payments for a change, with what they allocate, in three statements however many;
+    as models, or as plain rows (`plain`, a job's batch: see InvoiceMoney)."""
     ids = sorted(set(payment_ids))
-    allocations: dict[int, list[PaymentAllocation]] = {payment_id: [] for payment_id in ids}
+    allocations: dict[int, list] = {payment_id: [] for payment_id in ids}
     if not ids:
         return Locked({}, allocations, {})
-    for allocation in db.session.scalars(
-        select(PaymentAllocation)
-        .where(PaymentAllocation.payment_id.in_(ids))
-        .order_by(PaymentAllocation.payment_id, PaymentAllocation.invoice_id)
+    for allocation in _load(
+        PaymentAllocation,
+        AllocationRow if plain else None,
+        PaymentAllocation.payment_id.in_(ids),
+        (PaymentAllocation.payment_id, PaymentAllocation.invoice_id),
+        lock=False,
     ):
         allocations[allocation.payment_id].append(allocation)
-    invoices = _lock_invoices(a.invoice_id for rows in allocations.values() for a in rows)
-    payments = db.session.scalars(
-        select(Payment)
-        .where(Payment.id.in_(ids))
-        .order_by(Payment.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
+    invoices = _lock_invoices(
+        (a.invoice_id for rows in allocations.values() for a in rows),
+        InvoiceMoney if plain else None,
+    )
+    payments = _load(Payment, PaymentRow if plain else None, Payment.id.in_(ids), (Payment.id,))
     return Locked({payment.id: payment for payment in payments}, allocations, invoices)
 
 
@@ -329,7 +387,7 @@ def move_locked(
         return
     _write_through(tenant, list(touched.values()), _INVOICE_MONEY)
     _write_through(tenant, payments, ("status", "gateway_reference"))
-    db.session.execute(insert(PaymentStatusChange), changes)
+    insert_rows(PaymentStatusChange, changes)
     db.session.flush()
 
 
@@ -344,31 +402,18 @@ def _write_through(tenant, objects: list, keys: tuple[str, ...]) -> None:
     with db.session.no_autoflush:  # the ORM would write the same rows first, one by one
         _write_rows(tenant, objects, keys)
     for o in objects:
-        for key in keys:
-            set_committed_value(o, key, getattr(o, key))
+        if hasattr(o, "_sa_instance_state"):  # a model, not a plain row
+            for key in keys:
+                set_committed_value(o, key, getattr(o, key))
 
 
 def _write_rows(tenant, objects: list, keys: tuple[str, ...]) -> None:
     table = type(objects[0]).__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        # One statement, UPDATE … FROM (VALUES …): an executemany is a statement per row.
-        given = values(
-            column("id", table.c.id.type),
-            *(column(key, table.c[key].type) for key in keys),
-            name="given",
-        ).data([(o.id, *(getattr(o, key) for key in keys)) for o in objects])
-        db.session.execute(
-            table.update()
-            .where(table.c.tenant_id == tenant.id, table.c.id == given.c.id)
-            .values({key: given.c[key] for key in keys})
-        )
-    else:
-        db.session.execute(
-            table.update()
-            .where(table.c.tenant_id == tenant.id, table.c.id == bindparam("b_id"))
-            .values({key: bindparam(f"b_{key}") for key in keys}),
-            [{"b_id": o.id, **{f"b_{key}": getattr(o, key) for key in keys}} for o in objects],
-        )
+    update_by_id(
+        table,
+        [{"id": o.id, **{key: getattr(o, key) for key in keys}} for o in objects],
+        where=(table.c.tenant_id == tenant.id,),
+    )
 
 
 def _move(tenant, actor, payment: Payment, allowed: tuple[S, ...], new: S, cause: str) -> Payment:

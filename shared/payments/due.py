@@ -25,9 +25,10 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, case, exists, select, tuple_, update
+from sqlalchemy import exists, select, tuple_, update
 
 from shared.actors import SYSTEM
+from shared.bulk import insert_rows, update_by_id
 from shared.cards import (
     ChargeRequest,
     ChargeResult,
@@ -87,15 +88,6 @@ class LeaseLost(Exception):
 # --- enqueueing ----------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(rows: list[dict]) -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(X).on_conflict_do_nothing(index_elements=["tenant_id", "payment_id"])
-    db.session.execute(statement, rows)
-
-
 def enqueue_due(tenant, now: datetime) -> int:
     """One execution row for each scheduled card payment due by the vendor's today (those whose
     date passed while no job ran included: each once, and the log says so). Returns how many."""
@@ -115,11 +107,10 @@ def enqueue_due(tenant, now: datetime) -> int:
             .order_by(Payment.id)
         ).all()
         if due:
-            _insert_ignoring_duplicates(
-                [
-                    {"tenant_id": tenant.id, "payment_id": payment_id, "state": E.DUE}
-                    for payment_id, _day in due
-                ]
+            insert_rows(
+                X,
+                [{"payment_id": payment_id, "state": E.DUE} for payment_id, _day in due],
+                skip_conflicts_on=("tenant_id", "payment_id"),
             )
     overdue = [day for _id, day in due if day < today]
     if overdue:
@@ -306,12 +297,21 @@ def _prepare(tenant, claimed, owner) -> tuple[int, list[int], list]:
         lost = [
             execution_id for execution_id, _attempt in claimed if execution_id not in payment_of
         ]
-        locked = lock_payments(payment_of.values())
+        locked = lock_payments(payment_of.values(), plain=True)
         card_ids = {p.saved_card_id for p in locked.payments.values() if p.saved_card_id}
         cards = {
             card.id: card
             for card in db.session.scalars(select(SavedCard).where(SavedCard.id.in_(card_ids)))
         }
+        if not all(
+            payment.status is PaymentStatus.SCHEDULED
+            and still_owed_in_full(locked, payment)
+            and _card_source(cards.get(payment.saved_card_id))
+            for payment in locked.payments.values()
+        ):
+            # One to skip, shrink or fail: those are changed through the models, so the whole
+            # batch is, under the same locks (plain rows and models must not both be written).
+            locked = lock_payments(payment_of.values())
         in_full: list[Payment] = []
         fitted: list[Payment] = []
         batch = []
@@ -361,14 +361,10 @@ def _prepare(tenant, claimed, owner) -> tuple[int, list[int], list]:
         )
         for payment in fitted:  # its allocations changed: moved on its own
             mark_processing(tenant, SYSTEM, payment, cause)
-        if batch:
-            table = X.__table__
-            db.session.execute(
-                table.update()
-                .where(table.c.id == bindparam("execution_id"))
-                .values(charged_cents=bindparam("cents")),
-                [{"execution_id": row[0], "cents": request.amount_cents} for row, request in batch],
-            )
+        update_by_id(
+            X.__table__,
+            [{"id": row[0], "charged_cents": request.amount_cents} for row, request in batch],
+        )
     return done, lost, batch
 
 
@@ -401,40 +397,47 @@ def finish(tenant, execution_id: int, owner: str, attempt: int, result: ChargeRe
     return True
 
 
+def _outcome(result: ChargeResult) -> str:
+    """What an execution records of the gateway's answer: the charge's reference, or why not."""
+    return (result.reference if result.succeeded else result.decline_code)[:200]
+
+
 def _finish_all(tenant, owner: str, outcomes: list[tuple[int, int, int, ChargeResult]]) -> set[int]:
     """Record the gateway's answers in one unit: each only where this worker still holds the
     lease (owner and attempt), in one guarded statement; then the ledger, receipts and notices
     of those recorded. Returns the execution ids recorded."""
     if not outcomes:
         return set()
-    state = {row[0]: (E.SUCCEEDED if row[3].succeeded else E.FAILED).value for row in outcomes}
-    outcome = {
-        row[0]: (row[3].reference if row[3].succeeded else row[3].decline_code)[:200]
-        for row in outcomes
-    }
+    now = utcnow()
+    table = X.__table__
     with unit_of_work():
-        recorded = set(
-            db.session.scalars(
-                update(X)
-                .where(
-                    tuple_(X.id, X.attempt).in_([(row[0], row[1]) for row in outcomes]),
-                    X.lease_owner == owner,
-                    X.state.in_((E.CHARGING, E.RECONCILE)),
-                )
-                .values(
-                    state=case(state, value=X.id),
-                    outcome=case(outcome, value=X.id),
-                    finished_at=utcnow(),
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-                .returning(X.id)
-                .execution_options(synchronize_session=False)
+        recorded = {
+            row.id
+            for row in update_by_id(
+                table,
+                [
+                    {
+                        "id": execution_id,
+                        "attempt": attempt,
+                        "state": (E.SUCCEEDED if result.succeeded else E.FAILED).value,
+                        "outcome": _outcome(result),
+                        "finished_at": now,
+                        "lease_owner": None,
+                        "lease_expires_at": None,
+                    }
+                    for execution_id, attempt, _payment_id, result in outcomes
+                ],
+                match=("id", "attempt"),
+                where=(
+                    table.c.lease_owner == owner,
+                    table.c.state.in_((E.CHARGING.value, E.RECONCILE.value)),
+                ),
+                returning=(table.c.id,),
             )
-        )
+        }
         mine = [row for row in outcomes if row[0] in recorded]
         charged = [row for row in mine if row[3].succeeded]
-        locked = lock_payments(row[2] for row in charged)
+        locked = lock_payments((row[2] for row in charged), plain=True)
         payments = []
         for _execution_id, _attempt, payment_id, result in charged:
             payment = locked.payments[payment_id]
