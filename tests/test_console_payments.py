@@ -25,7 +25,7 @@ from shared.tenancy import leave_tenant, tenant_scope
 from tenants.models import Tenant
 from tests.conftest import submit
 from tests.payments.fake_gateway import RecordingGateway
-from tests.portal.factories import TODAY, add_customer, add_invoice
+from tests.portal.factories import TODAY, add_bank_account_row, add_customer, add_invoice
 from tests.portal.test_bank_accounts import GOOD
 
 VISA = Card("visa", CardFunding.CREDIT, "4242", 12, 2030)
@@ -39,10 +39,14 @@ def _tenant(slug="acme") -> Tenant:
 
 
 def _pay(tenant, customer_id, amounts, *, method="card", fee=0, succeed=True, key=None, **kw):
+    if method == "ach" and not kw.get("bank_account_id"):  # the guest typed one for it
+        kw["bank_account_id"] = add_bank_account_row(tenant, customer_id, single_use=True)
+        kw["actor"] = GUEST
+    actor = kw.pop("actor", STAFF_PAYS if kw.get("bank_account_id") else GUEST)
     with tenant_scope(tenant.id):
         payment = create_payment(
             tenant,
-            STAFF_PAYS if kw.get("bank_account_id") else GUEST,
+            actor,
             db.session.get(Customer, customer_id),
             allocations=amounts,
             method=method,

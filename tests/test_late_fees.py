@@ -30,6 +30,7 @@ from shared.invoices.models import Invoice, InvoiceStatus
 from shared.payments import create_payment
 from shared.tenancy import leave_tenant, tenant_scope
 from tenants.models import LateFeeKind, Tenant
+from tests.portal.factories import add_bank_account_row
 
 DUE = date(2026, 3, 10)
 # Noon in New York on a day: safely inside that day whatever the offset.
@@ -195,6 +196,9 @@ def test_a_percentage_is_of_the_open_balance_without_earlier_fees(app, acme):
             method="ach",
             pay_on=date(2026, 4, 20),
             idempotency_key="part",
+            bank_account_id=add_bank_account_row(
+                db.session.get(Tenant, acme), customer_id, single_use=True
+            ),
         )
         db.session.commit()
     leave_tenant()
@@ -275,6 +279,9 @@ def test_no_fee_on_void_paid_draft_or_fully_covered_invoices(app, acme):
             method="ach",
             pay_on=date(2026, 3, 20),
             idempotency_key="covers-it",
+            bank_account_id=add_bank_account_row(
+                db.session.get(Tenant, acme), customer_id, single_use=True
+            ),
         )
         db.session.commit()
     leave_tenant()

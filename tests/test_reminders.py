@@ -28,6 +28,7 @@ from shared.payments import create_payment
 from shared.tenancy import leave_tenant, tenant_scope
 from tenants.models import Tenant
 from tests.conftest import host_client
+from tests.portal.factories import add_bank_account_row
 from tests.test_late_fees import DUE, at, new_invoice
 
 K = ReminderKind
@@ -198,6 +199,9 @@ def test_late_fees_and_money_on_its_way_are_mentioned(app, acme):
             method="ach",
             pay_on=date(2026, 3, 20),
             idempotency_key="part",
+            bank_account_id=add_bank_account_row(
+                db.session.get(Tenant, acme), customer_id, single_use=True
+            ),
         )
         db.session.commit()
     leave_tenant()
@@ -229,6 +233,9 @@ def test_no_reminder_for_covered_void_paid_or_draft_invoices(app, acme):
             method="ach",
             pay_on=date(2026, 3, 10),
             idempotency_key="covers-it",
+            bank_account_id=add_bank_account_row(
+                db.session.get(Tenant, acme), customer_id, single_use=True
+            ),
         )
         db.session.commit()
     leave_tenant()

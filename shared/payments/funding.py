@@ -64,21 +64,24 @@ def check_funding(
     if method is PaymentMethod.ACH:
         if card is not None or saved_card_id is not None:
             raise _refused("method", _l("A bank payment cannot be paid by card."))
-        if bank_account_id is not None:
-            account = _locked(BankAccount, bank_account_id)
-            usable = (
-                account is not None
-                and account.customer_id == customer.id
-                and account.removed_at is None
-                and account.disabled_at is None
-                and _may_use(actor, account.portal_user_id, account.private, account.single_use)
-            )
-            if not usable:
-                raise _refused("bank_account", _l("This bank account cannot be used."))
+        if bank_account_id is None:  # an ACH debit with nothing to debit
+            raise _refused("bank_account", _l("Choose the bank account to pay from."))
+        account = _locked(BankAccount, bank_account_id)
+        usable = (
+            account is not None
+            and account.customer_id == customer.id
+            and account.removed_at is None
+            and account.disabled_at is None
+            and _may_use(actor, account.portal_user_id, account.private, account.single_use)
+        )
+        if not usable:
+            raise _refused("bank_account", _l("This bank account cannot be used."))
         return None
     if bank_account_id is not None:
         raise _refused("method", _l("A card payment cannot be paid from a bank account."))
     if saved_card_id is None:
+        if card is None:  # a card payment with no card to charge
+            raise _refused("card", _l("Enter your card details."))
         return card
     saved = _locked(SavedCard, saved_card_id)
     usable = (

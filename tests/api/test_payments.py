@@ -16,6 +16,7 @@ from shared.tenancy import leave_tenant, tenant_scope
 from tenants.models import Tenant
 from tests.api.conftest import error_of, make_customer, make_invoice
 from tests.conftest import TODAY
+from tests.portal.factories import DEBIT_CARD, add_bank_account_row
 
 PAYER = Actor.guest("g@x.test")
 CREDIT = Card("visa", CardFunding.CREDIT, "4242", 12, 2030)
@@ -33,7 +34,11 @@ def _pay(slug, customer_id, amounts, *, method="card", fee=0, succeed=True, key=
             pay_on=TODAY,
             idempotency_key=key,
             fee_cents=fee,
-            card=CREDIT if fee else None,  # create_payment computes the fee from the card
+            # create_payment computes the fee from the card: a credit card when there is one.
+            card=(CREDIT if fee else DEBIT_CARD) if method == "card" else None,
+            bank_account_id=add_bank_account_row(tenant, customer_id, single_use=True)
+            if method == "ach"
+            else None,
         )
         if succeed:
             mark_succeeded(tenant, PAYER, payment, f"ch_{key}")

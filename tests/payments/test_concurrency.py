@@ -16,7 +16,13 @@ from shared.payments import create_payment
 from shared.payments.models import JournalEntry, Payment
 from shared.tenancy import leave_tenant, tenant_scope
 from tenants.models import Tenant
-from tests.portal.factories import TODAY, add_customer, add_invoice
+from tests.portal.factories import (
+    DEBIT_CARD,
+    TODAY,
+    add_bank_account_row,
+    add_customer,
+    add_invoice,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -28,11 +34,12 @@ pytestmark = [
 
 
 def _race(app, tenant_id, customer_id, calls):
-    """Run each (amounts, key) at once, each in its own session; collect payment ids and errors."""
+    """Run each (amounts, key, bank account id) at once, each in its own session (a guest paying
+    from the account typed for it); collect payment ids and errors."""
     ids, errors = [], []
     start = threading.Barrier(len(calls))
 
-    def run(amounts, key):
+    def run(amounts, key, bank_account_id):
         with app.app_context():
             try:
                 start.wait()
@@ -47,6 +54,7 @@ def _race(app, tenant_id, customer_id, calls):
                         method="ach",
                         pay_on=TODAY,
                         idempotency_key=key,
+                        bank_account_id=bank_account_id,
                     )
                     db.session.commit()
                     ids.append(payment.id)
@@ -63,6 +71,14 @@ def _race(app, tenant_id, customer_id, calls):
     return ids, errors
 
 
+def _typed_account(tenant_id, customer_id) -> int:
+    """A guest's single-use bank account (create_payment refuses an ACH payment without one)."""
+    tenant = db.session.get(Tenant, tenant_id)
+    account_id = add_bank_account_row(tenant, customer_id, single_use=True)
+    leave_tenant()
+    return account_id
+
+
 def _setup(make_tenant):
     tenant, _ = make_tenant("acme")
     customer_id = add_customer(tenant)
@@ -74,7 +90,10 @@ def _setup(make_tenant):
 
 def test_ten_requests_with_one_key_make_one_payment(app, make_tenant):
     tenant_id, customer_id, invoice_id = _setup(make_tenant)
-    ids, errors = _race(app, tenant_id, customer_id, [({invoice_id: 3000}, "same")] * 10)
+    account_id = _typed_account(tenant_id, customer_id)  # one form, posted ten times
+    ids, errors = _race(
+        app, tenant_id, customer_id, [({invoice_id: 3000}, "same", account_id)] * 10
+    )
     assert errors == []
     assert len(set(ids)) == 1
     with tenant_scope(tenant_id):
@@ -84,11 +103,11 @@ def test_ten_requests_with_one_key_make_one_payment(app, make_tenant):
 
 def test_two_sixty_percent_payments_of_one_invoice_cannot_both_pass(app, make_tenant):
     tenant_id, customer_id, invoice_id = _setup(make_tenant)
-    ids, errors = _race(
-        app, tenant_id, customer_id, [({invoice_id: 6000}, "a"), ({invoice_id: 6000}, "b")]
-    )
+    calls = [({invoice_id: 6000}, key, _typed_account(tenant_id, customer_id)) for key in "ab"]
+    ids, errors = _race(app, tenant_id, customer_id, calls)
     assert len(ids) == 1
     assert [type(error).__name__ for error in errors] == ["InputError"]
+    assert "at most the balance" in str(errors[0])
     with tenant_scope(tenant_id):
         assert db.session.get(Invoice, invoice_id).scheduled_cents == 6000
         assert db.session.scalar(select(func.coalesce(func.sum(JournalEntry.amount_cents), 0))) == 0
@@ -113,6 +132,7 @@ def test_two_parallel_refunds_of_the_same_money_refund_once(app, make_tenant):
             method="card",
             pay_on=TODAY,
             idempotency_key="card",
+            card=DEBIT_CARD,
         )
         mark_succeeded(tenant, Actor.guest("g@x.test"), payment, "ch_1")
         payment_id = payment.id

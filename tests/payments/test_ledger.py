@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from sqlalchemy import select
+from flask_babel import force_locale
+from sqlalchemy import func, select
 
 from shared.actors import Actor
 from shared.customers.models import Customer
@@ -21,9 +22,15 @@ from shared.payments import (
     mark_processing,
     mark_succeeded,
 )
-from shared.payments.models import JournalEntry, PaymentStatus, PaymentStatusChange
+from shared.payments.models import JournalEntry, Payment, PaymentStatus, PaymentStatusChange
 from shared.tenancy import tenant_scope
-from tests.portal.factories import TODAY, add_customer, add_invoice
+from tests.portal.factories import (
+    DEBIT_CARD,
+    TODAY,
+    add_bank_account_row,
+    add_customer,
+    add_invoice,
+)
 
 GUEST = Actor.guest("guest@harbor.test")
 
@@ -50,7 +57,9 @@ def _journal_balances():
 
 
 def _pay(shop, amounts, key="k1", method="ach"):
+    """A guest's payment: by ACH from an account typed for it, or by (debit) card."""
     tenant, customer, _ = shop
+    ach = method == "ach"
     return create_payment(
         tenant,
         GUEST,
@@ -59,6 +68,8 @@ def _pay(shop, amounts, key="k1", method="ach"):
         method=method,
         pay_on=TODAY,
         idempotency_key=key,
+        bank_account_id=add_bank_account_row(tenant, customer.id, single_use=True) if ach else None,
+        card=None if ach else DEBIT_CARD,
     )
 
 
@@ -96,7 +107,7 @@ def test_paying_the_whole_balance_makes_the_invoice_paid(shop):
 def test_more_than_the_balance_is_refused_counting_scheduled_money(shop):
     _tenant, _customer, (first, _second) = shop
     _pay(shop, {first: 6000}, key="a")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="at most the balance"):
         _pay(shop, {first: 6000}, key="b")
     assert _invoice(first).scheduled_cents == 6000
 
@@ -104,7 +115,7 @@ def test_more_than_the_balance_is_refused_counting_scheduled_money(shop):
 @pytest.mark.parametrize("amount", [0, -5])
 def test_nothing_or_less_is_refused(shop, amount):
     _tenant, _customer, (first, _second) = shop
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="more than 0"):
         _pay(shop, {first: amount})
 
 
@@ -112,7 +123,7 @@ def test_another_customers_invoice_is_refused(shop):
     tenant, _customer, (first, _second) = shop
     other_id = add_customer(tenant, name="Other LLC", email="other@x.test")
     other = db.session.get(Customer, other_id)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="cannot be paid"):
         create_payment(
             tenant,
             GUEST,
@@ -121,7 +132,42 @@ def test_another_customers_invoice_is_refused(shop):
             method="ach",
             pay_on=TODAY,
             idempotency_key="x",
+            bank_account_id=add_bank_account_row(tenant, other_id, single_use=True),
         )
+
+
+@pytest.mark.parametrize(
+    ("actor", "method", "field"),
+    [
+        (GUEST, "ach", "bank_account"),
+        (Actor.api_key(1, "erp"), "ach", "bank_account"),
+        (GUEST, "card", "card"),
+        (Actor.api_key(1, "erp"), "card", "card"),
+    ],
+)
+def test_a_payment_with_nothing_to_pay_from_is_refused(app, shop, actor, method, field):
+    """An ACH debit needs a bank account and a card payment a card (a token or a saved card),
+    whoever asks: nothing is created, and the message is in the payer's language."""
+    tenant, customer, (first, _second) = shop
+    with app.test_request_context(), force_locale("es"), pytest.raises(InputError) as refused:
+        create_payment(
+            tenant,
+            actor,
+            customer,
+            allocations={first: 2500},
+            method=method,
+            pay_on=TODAY,
+            idempotency_key=f"nothing-{method}",
+        )
+    assert refused.value.field == field
+    spanish = {
+        "bank_account": "Elija la cuenta bancaria desde la que se paga.",
+        "card": "Ingrese los datos de su tarjeta.",
+    }
+    assert refused.value.message == spanish[field]
+    assert db.session.scalar(select(func.count(Payment.id))) == 0
+    assert db.session.scalar(select(func.count(JournalEntry.id))) == 0
+    assert _invoice(first).scheduled_cents == 0
 
 
 def test_the_same_key_is_the_same_payment_and_other_details_a_conflict(shop):

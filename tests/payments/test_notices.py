@@ -20,7 +20,7 @@ from shared.payments.refunds import refund_payment
 from shared.portal_accounts.models import PortalRole, PortalUser
 from shared.tenancy import tenant_scope
 from tests.payments.fake_gateway import RecordingGateway
-from tests.portal.factories import TODAY, add_customer, add_invoice
+from tests.portal.factories import TODAY, add_bank_account_row, add_customer, add_invoice
 
 VISA = Card("visa", CardFunding.CREDIT, "4242", 12, 2030)
 
@@ -99,6 +99,7 @@ def test_a_failure_tells_the_signed_in_payer_in_their_language(shop):
         method="ach",
         pay_on=TODAY,
         idempotency_key="ach",
+        bank_account_id=add_bank_account_row(tenant, customer.id, portal_user_id=user.id),
     )
     mark_failed(tenant, payer, payment, "R01")
     assert send_failed_notice(tenant, payment, "Insufficient funds") == 1
@@ -121,6 +122,7 @@ def test_without_a_payer_address_the_customer_is_told(shop):
         method="ach",
         pay_on=TODAY,
         idempotency_key="erp",
+        bank_account_id=add_bank_account_row(tenant, customer.id),
     )
     mark_failed(tenant, Actor.api_key(1, "erp"), payment)
     send_failed_notice(tenant, payment)

@@ -19,7 +19,13 @@ from shared.payments.models import CardFunding, JournalEntry, Refund
 from shared.payments.refunds import fee_refund_cents, gateway_key, refund_payment
 from shared.tenancy import tenant_scope
 from tests.payments.fake_gateway import RecordingGateway
-from tests.portal.factories import TODAY, add_customer, add_invoice
+from tests.portal.factories import (
+    DEBIT_CARD,
+    TODAY,
+    add_bank_account_row,
+    add_customer,
+    add_invoice,
+)
 
 PAYER = Actor.guest("payer@harbor.test")
 CREDIT = Card("visa", CardFunding.CREDIT, "4242", 12, 2030)
@@ -46,7 +52,11 @@ def _card_payment(shop, amounts, fee=0, method="card", succeed=True, key="p1"):
         pay_on=TODAY,
         idempotency_key=key,
         fee_cents=fee,
-        card=CREDIT if method == "card" and fee else None,  # the fee is computed from it
+        # The fee is computed from the card: a credit card when the test wants one.
+        card=(CREDIT if fee else DEBIT_CARD) if method == "card" else None,
+        bank_account_id=add_bank_account_row(tenant, customer.id, single_use=True)
+        if method == "ach"
+        else None,
     )
     if succeed:
         mark_succeeded(tenant, PAYER, payment, "ch_1")

@@ -10,6 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from shared import encryption
+from shared.bank_accounts.models import BankAccount, BankAccountKind
+from shared.cards import Card
 from shared.clock import utcnow
 from shared.customers import create_customer
 from shared.customers.models import Customer, CustomerKind
@@ -18,11 +21,16 @@ from shared.invoices import LineInput, create_invoice, open_invoice
 from shared.invoices.models import Invoice, InvoiceStatus
 from shared.mail.models import OutboxMessage
 from shared.pay_links import make_token
+from shared.payments.models import CardFunding
 from shared.portal_accounts.models import PortalUser
 from shared.tenancy import leave_tenant, tenant_scope
 from tests.conftest import TODAY, host_client, submit
 
 PAYER_PASSWORD = "payer-password-2026"
+# What a payment charged "by card" is charged on (create_payment refuses a card payment without
+# one): a credit card pays the vendor's fee, a debit card none.
+CREDIT_CARD = Card("visa", CardFunding.CREDIT, "4242", 12, 2030)
+DEBIT_CARD = Card("visa", CardFunding.DEBIT, "5556", 12, 2030)
 
 
 @dataclass
@@ -74,6 +82,50 @@ def add_invoice(
         invoice.paid_cents = paid_cents
         db.session.commit()
         return invoice.id
+
+
+def add_bank_account_row(
+    tenant,
+    customer_id: int,
+    *,
+    portal_user_id: int | None = None,
+    single_use: bool = False,
+    private: bool = False,
+    nickname: str = "",
+    number: str = "000123456789",
+    disabled_reason: str = "",
+    commit: bool = True,
+) -> int:
+    """A bank account row of the customer, as the "Add Bank Account" form leaves one (create_payment
+    refuses an ACH payment without one). A guest pays from a `single_use` account, one per payment;
+    staff, API keys and AutoPay from a saved one. `disabled_reason`: an ACH return code that
+    disabled it. `commit=False`: flushed only, for a test that rolls its work back. Returns its id."""
+    with tenant_scope(tenant.id):
+        account = BankAccount(
+            tenant_id=tenant.id,
+            customer_id=customer_id,
+            portal_user_id=portal_user_id,
+            holder_name="Harbor View Dental LLC",
+            routing_number="011000015",
+            account_number_encrypted=encryption.encrypt(number),
+            last4=number[-4:],
+            kind=BankAccountKind.CHECKING,
+            nickname=nickname,
+            private=private or single_use,
+            single_use=single_use,
+            terms_version="v1",
+            terms_accepted_at=utcnow(),
+            terms_ip="127.0.0.1",
+            terms_user_agent="pytest",
+            disabled_at=utcnow() if disabled_reason else None,
+            disabled_reason=disabled_reason,
+        )
+        db.session.add(account)
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
+        return account.id
 
 
 @pytest.fixture
