@@ -18,6 +18,7 @@ from customer_portal import bp
 from customer_portal.access import payer_required
 from customer_portal.forms import BankAccountForm, RemoveBankAccountForm
 from shared import autopay, bank_accounts
+from shared.ach import codes as ach_codes
 from shared.actors import Actor
 from shared.bank_accounts.models import BankAccount
 from shared.client_address import client_address
@@ -110,9 +111,9 @@ def _paying_payer() -> None:
 
 
 def _account(account_id: int) -> BankAccount:
-    """One the payer may use; another customer's or tenant's, a removed one, or a colleague's
-    private one is 404, as if it did not exist."""
-    account = bank_accounts.get_usable(g.customer.id, g.payer, account_id)
+    """One the payer's page lists (a disabled one too: it may be removed); another customer's or
+    tenant's, a removed one, or a colleague's private one is 404, as if it did not exist."""
+    account = bank_accounts.get_listed(g.customer.id, g.payer, account_id)
     if account is None:
         abort(404)
     return account
@@ -129,8 +130,22 @@ def bank_account_list():
     _paying_payer()
     return render_template(
         "portal/bank_accounts.html",
-        accounts=bank_accounts.usable_bank_accounts(g.customer.id, g.payer),
+        accounts=bank_accounts.listed_bank_accounts(g.customer.id, g.payer),
         may_remove=bank_accounts.may_remove,
+        disabled_words=disabled_words,
+    )
+
+
+def disabled_words(account: BankAccount) -> str:
+    """Why an account an ACH return disabled no longer pays: the return code's meaning."""
+    meaning = ach_codes.REASONS.get(account.disabled_reason or "")
+    if meaning is None:
+        return _("The bank returned a debit from this account: it can no longer be used to pay.")
+    return _(
+        "The bank returned a debit from this account (%(code)s: %(reason)s): it can no longer "
+        "be used to pay.",
+        code=account.disabled_reason,
+        reason=meaning,
     )
 
 

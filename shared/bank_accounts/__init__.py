@@ -40,8 +40,10 @@ __all__ = [
     "add_bank_account",
     "add_single_use_bank_account",
     "default_terms",
+    "get_listed",
     "get_single_use",
     "get_usable",
+    "listed_bank_accounts",
     "may_remove",
     "reencrypt_all",
     "remove_bank_account",
@@ -215,7 +217,7 @@ def get_single_use(customer_id: int, account_id: int) -> BankAccount | None:
     )
 
 
-def _usable(customer_id: int, payer_user: PortalUser):
+def _listed(customer_id: int, payer_user: PortalUser):
     return select(BankAccount).where(
         BankAccount.customer_id == customer_id,
         BankAccount.removed_at.is_(None),
@@ -224,18 +226,40 @@ def _usable(customer_id: int, payer_user: PortalUser):
     )
 
 
+def _usable(customer_id: int, payer_user: PortalUser):
+    # An account an ACH return disabled (shared.ach.imports) pays nothing more, AutoPay included.
+    return _listed(customer_id, payer_user).where(BankAccount.disabled_at.is_(None))
+
+
 def usable_bank_accounts(customer_id: int, payer_user: PortalUser) -> list[BankAccount]:
-    """The payer's own accounts and colleagues' non-private ones, for this customer."""
+    """The payer's own accounts and colleagues' non-private ones, for this customer, that may
+    pay: not disabled by an ACH return."""
     if payer_user.customer_id != customer_id:
         return []
     return list(db.session.scalars(_usable(customer_id, payer_user).order_by(BankAccount.id)))
 
 
 def get_usable(customer_id: int, payer_user: PortalUser, account_id: int) -> BankAccount | None:
-    """None for another customer's, another tenant's, a removed or a colleague's private account."""
+    """None for another customer's, another tenant's, a removed, a disabled or a colleague's
+    private account."""
     if payer_user.customer_id != customer_id:
         return None
     return db.session.scalar(_usable(customer_id, payer_user).where(BankAccount.id == account_id))
+
+
+def listed_bank_accounts(customer_id: int, payer_user: PortalUser) -> list[BankAccount]:
+    """What the payer's bank accounts page lists: the usable ones and those an ACH return
+    disabled (shown as such, so the payer knows why and may remove them)."""
+    if payer_user.customer_id != customer_id:
+        return []
+    return list(db.session.scalars(_listed(customer_id, payer_user).order_by(BankAccount.id)))
+
+
+def get_listed(customer_id: int, payer_user: PortalUser, account_id: int) -> BankAccount | None:
+    """One of `listed_bank_accounts` (to remove it or change who sees it), else None."""
+    if payer_user.customer_id != customer_id:
+        return None
+    return db.session.scalar(_listed(customer_id, payer_user).where(BankAccount.id == account_id))
 
 
 def may_remove(account: BankAccount, payer_user: PortalUser) -> bool:
