@@ -53,6 +53,7 @@ from shared.i18n import current_language
 from shared.money import cents_to_decimal
 from shared.payments import cancel_payment, checkout, create_payment, mark_failed, mark_succeeded
 from shared.payments.checkout import Choice, NotFound
+from shared.payments.due import to_reconcile
 from shared.payments.models import Payment, PaymentMethod, PaymentStatus
 from shared.payments.receipts import (
     allocation_lines,
@@ -554,10 +555,11 @@ def _charge_source(choice: Choice) -> str:
 def _charge(payment: Payment, choice: Choice) -> str:
     """Charge the card now, outside any transaction; record the outcome. The decline's message."""
     result = None
+    source = _charge_source(choice)
     for _attempt in range(CHARGE_ATTEMPTS):
         try:
             result = gateway().charge(
-                _charge_source(choice),
+                source,
                 payment.total_cents,
                 idempotency_key=payment.idempotency_key,
                 description=f"{g.tenant.name} payment {payment.id}",
@@ -569,7 +571,14 @@ def _charge(payment: Payment, choice: Choice) -> str:
             result = ChargeResult(False, "", refused.code)
             break
     if result is None:
-        return ""  # outcome unknown: it stays scheduled for the reconciliation job to ask again
+        # Outcome unknown (charged, perhaps): not left scheduled, where nothing would ask the
+        # gateway with this token. The reconciler asks again with the same source and key.
+        try:
+            with unit_of_work():
+                to_reconcile(g.tenant, _actor(), payment, source)
+        except InputError:
+            pass  # a parallel confirm of the same key recorded the outcome first
+        return ""
     try:
         with unit_of_work():
             if result.succeeded:

@@ -16,7 +16,9 @@
 
 ACH payments are not run here: the ACH file builder claims scheduled ACH payments into the
 vendor's next file. A card payment made for today in the portal is charged by the portal itself;
-one still scheduled after `JOBS_FRESH_SECONDS` (the portal could not tell) is run here.
+one still scheduled after `JOBS_FRESH_SECONDS` (the portal could not tell) is run here, and one
+the gateway did not answer goes to reconciliation with the source it was charged with
+(`to_reconcile`: a one-time card's token, which no saved card names).
 """
 
 from __future__ import annotations
@@ -466,6 +468,30 @@ def _finish_all(tenant, owner: str, outcomes: list[tuple[int, int, int, ChargeRe
 # --- reconciling ----------------------------------------------------------------------------
 
 
+def to_reconcile(tenant, actor, payment: Payment, source: str) -> None:
+    """A card charged outside these jobs (the portal charges a card due today at once) whose
+    gateway gave no answer: the payment moves to processing, as a due one does before its charge,
+    and an execution in `reconcile` keeps the source that was charged (a one-time card's token:
+    the payment has no saved card to find it by), so the reconciler asks the gateway again with
+    the same source, amount and idempotency key, never charges it afresh, and records the answer.
+    In the caller's unit of work; InputError when the payment is no longer scheduled."""
+    mark_processing(tenant, actor, payment, "the gateway did not answer")
+    db.session.add(
+        X(
+            tenant_id=tenant.id,
+            payment_id=payment.id,
+            state=E.RECONCILE,
+            charged_cents=payment.total_cents,
+            source=source,
+            outcome="the gateway did not answer",
+        )
+    )
+    db.session.flush()
+    log.warning(
+        "tenant %s: payment %s: no answer from the gateway: to reconcile", tenant.slug, payment.id
+    )
+
+
 def rescue_expired(tenant) -> int:
     """Charges whose lease ran out mid-call: to reconciliation (never simply charged again)."""
     with unit_of_work():
@@ -509,7 +535,8 @@ def reconcile_payments(tenant, now: datetime) -> int:
             with unit_of_work():
                 execution = db.session.scalars(select(X).where(X.id == execution_id)).one()
                 payment = scoped_get(Payment, execution.payment_id)
-                source = _source(payment, removed_too=True)
+                # The token a one-time card was charged with (the portal's), else the saved card.
+                source = execution.source or _source(payment, removed_too=True)
                 amount, key = (
                     execution.charged_cents or payment.total_cents,
                     payment.idempotency_key,

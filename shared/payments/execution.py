@@ -6,7 +6,12 @@ States: `due` (waiting, or claimed and not yet sent to the gateway: a worker tha
 nothing, the row is claimed again once its lease runs out); `charging` (the gateway call is in
 flight); `reconcile` — needs reconciliation: the outcome is unknown (a timeout, or a lease that ran
 out mid-call), so the charge is never simply run again; the reconciler asks the gateway with the
-same idempotency key); then `succeeded`, `failed` or `skipped` (nothing left to charge).
+same idempotency key and source); then `succeeded`, `failed` or `skipped` (nothing left to
+charge).
+
+A card the portal charges at once (a one-time card's token, due today) has no row unless the
+gateway gave no answer: then one in `reconcile` carries that token as its `source`
+(shared.payments.due.to_reconcile).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Enum, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.clock import UTCDateTime, utcnow
@@ -59,6 +64,13 @@ class PaymentExecution(TenantOwned, Leased, db.Model):
     )
     charged_cents: Mapped[int | None] = mapped_column(
         BigInteger, comment="What was sent to the gateway (the payment's total when it was sent)."
+    )
+    source: Mapped[str] = mapped_column(
+        Text,
+        default="",
+        server_default="",
+        comment="The gateway source charged when it is not the payment's saved card "
+        "(a one-time card's token); '' for a saved card.",
     )
     outcome: Mapped[str] = mapped_column(
         String(200), default="", comment="The decline code, the skip's reason, the gateway's note."

@@ -250,3 +250,27 @@ def test_claims_from_two_sessions_at_once_never_overlap(app, shop):
         for session in (one, two):
             session.rollback()
             session.close()
+
+
+def test_the_portals_unanswered_one_time_card_is_reconciled_once_by_two_processes(
+    app, make_tenant, monkeypatch
+):
+    """The portal charged a one-time card (a token, no saved card) that timed out after the
+    charge succeeded; two reconciling processes side by side ask the gateway with the token the
+    execution kept: one records the charge, nothing is charged twice."""
+    from tests.portal.payflow import make_seed
+    from tests.portal.test_pay_now_reconcile import pay_now_without_an_answer
+
+    seed = make_seed(make_tenant)
+    payment_id, _token = pay_now_without_an_answer(app, seed, monkeypatch)
+    assert execution(seed.tenant, payment_id).state is ExecutionState.RECONCILE
+    workers = [_process(app, "reconcile_payments") for _ in range(2)]
+    assert sum(_done(_finish(worker)) for worker in workers) == 1
+    done = payment(seed.tenant, payment_id)
+    assert done.status is PaymentStatus.SUCCEEDED
+    [charge] = charges()
+    assert charge.idempotency_key == done.idempotency_key
+    assert done.gateway_reference == charge.reference
+    assert execution(seed.tenant, payment_id).state is ExecutionState.SUCCEEDED
+    with tenant_scope(seed.tenant.id):
+        assert db.session.scalar(select(func.sum(JournalEntry.amount_cents))) == 0
