@@ -218,16 +218,15 @@ def remove_bank_account(account_id: int):
             return _remove_page(account, form, 422)
         masked = account.masked
         try:
-            cancelled = bank_accounts.remove_bank_account(
-                g.tenant.id, Actor.payer(g.payer), account, cancel_payment_ids=ids
+            # Its AutoPay stops too (its own scheduled payments are among those cancelled).
+            cancelled = autopay.remove_bank_account(
+                g.tenant, Actor.payer(g.payer), account, cancel_payment_ids=ids
             )
         except InputError as error:
             discard()
             form.form_errors.append(error.message)
             form.confirm.data = False
             return _remove_page(_account(account_id), form, 422)
-        # Its AutoPay stops too (its own scheduled payments were among those just cancelled).
-        autopay.stop_autopay_for_bank_account(g.tenant, account, autopay.StopReason.REMOVED)
         if cancelled:
             flash(
                 ngettext(

@@ -145,3 +145,32 @@ def test_totals_of_adds_up_in_integer_cents(app, make_tenant):
     assert (totals.subtotal_cents, totals.tax_cents, totals.total_cents) == (2501, 82, 2583)
     assert totals.has_tax
     assert all(isinstance(v, int) for v in (totals.subtotal_cents, totals.tax_cents))
+
+
+def test_scheduled_and_processing_money_have_their_own_lines_and_amount_due_is_the_balance(
+    app, make_tenant
+):
+    tenant, _ = make_tenant("acme")
+    invoice_id = _invoice(tenant, [LineInput("Delivery", Decimal("1"), 10000)])
+    fragments = _fragments(
+        _render(tenant, invoice_id, scheduled_cents=2500, processing_cents=1500, paid_cents=4000)
+    )
+    labels = [text for _, text in fragments]
+    order = [
+        _last_index(labels, label)
+        for label in ("Total", "Payment scheduled", "Payment processing", "Paid", "Amount due")
+    ]
+    assert order == sorted(order)
+    assert _y_of(fragments, "-$25.00") == _y_of(fragments, "Payment scheduled")
+    assert _y_of(fragments, "-$15.00") == _y_of(fragments, "Payment processing")
+    assert _y_of(fragments, "-$40.00") == _y_of(fragments, "Paid")  # settled money only
+    assert _y_of(fragments, "$20.00") == _y_of(fragments, "Amount due")  # the balance
+
+
+def test_a_void_invoice_is_due_nothing(app, make_tenant):
+    from shared.invoices.models import InvoiceStatus
+
+    tenant, _ = make_tenant("acme")
+    invoice_id = _invoice(tenant, [LineInput("Delivery", Decimal("1"), 10000)])
+    fragments = _fragments(_render(tenant, invoice_id, status=InvoiceStatus.VOID))
+    assert _y_of(fragments, "$0.00") == _y_of(fragments, "Amount due")

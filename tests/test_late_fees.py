@@ -336,3 +336,43 @@ def test_the_database_refuses_a_second_fee_for_one_period(app, acme):
             db.session.flush()
     db.session.rollback()
     leave_tenant()
+
+
+def test_each_batch_is_committed_so_a_failure_keeps_the_batches_done(app, acme, monkeypatch):
+    """A run that fails in its second batch keeps the first batch's fees (committed), and the
+    next run charges the rest, none twice."""
+    from shared.invoices import late_fees
+    from shared.jobs.runner import run_job
+
+    set_policy(acme, LateFeeKind.FLAT, flat=2500)
+    first, customer_id = new_invoice(acme, 100_000)
+    ids = [first] + [new_invoice(acme, 100_000, customer_id=customer_id)[0] for _ in range(5)]
+    monkeypatch.setattr(late_fees, "BATCH", 3)
+    real_record = late_fees.record
+
+    def fail_in_the_second_batch(tenant_id, actor, action, **details):
+        if details.get("invoice") == ids[4]:
+            raise RuntimeError("the process died here")
+        return real_record(tenant_id, actor, action, **details)
+
+    monkeypatch.setattr(late_fees, "record", fail_in_the_second_batch)
+    assert run_job("late_fees", at(date(2026, 3, 11))) == {"acme": -1}
+    assert [invoice(acme, i).late_fee_cents for i in ids] == [2500] * 3 + [0] * 3
+    monkeypatch.setattr(late_fees, "record", real_record)
+    assert run_job("late_fees", at(date(2026, 3, 12))) == {"acme": 3}
+    assert run_job("late_fees", at(date(2026, 3, 12))) == {"acme": 0}
+    assert [invoice(acme, i).late_fee_cents for i in ids] == [2500] * 6
+    with tenant_scope(acme):
+        counts = db.session.execute(
+            select(LateFee.invoice_id, func.count()).group_by(LateFee.invoice_id)
+        ).all()
+    leave_tenant()
+    assert dict(counts) == {i: 1 for i in ids}
+
+
+def test_batches_are_of_a_hundred_invoices():
+    from shared.invoices import late_fees
+    from shared.jobs.registry import JOBS
+
+    assert late_fees.BATCH == 100
+    assert JOBS["late_fees"].one_unit is False  # the job commits its own batches

@@ -22,6 +22,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
 
+from shared.ach.models import MAX_PRESENTMENTS
+from shared.ach.represent import presentments
 from shared.cards import EXTENSION, GatewayUnavailable
 from shared.errors import InputError
 from shared.extensions import db
@@ -154,6 +156,8 @@ def _page(
         "console/payment.html",
         detail=detail,
         payment=payment,
+        place=presentments([payment.id])[payment.id],
+        max_presentments=MAX_PRESENTMENTS,
         statuses=STATUS_LABELS,
         cancel_form=cancel_form or CancelPaymentForm(formdata=None),
         fail_form=fail_form or FailPaymentForm(formdata=None),

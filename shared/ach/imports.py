@@ -24,10 +24,12 @@ from shared.ach.models import AchEntry, AchEntryKind, AchImport, AchNotice
 from shared.ach.notices import send_returned_notices
 from shared.ach.represent import represent
 from shared.actors import Actor, record
+from shared.autopay import lock_for_returns
 from shared.bank_accounts.models import BankAccount, BankAccountKind
 from shared.clock import utcnow
 from shared.errors import InputError
 from shared.extensions import db
+from shared.payments import lock_payments
 from shared.payments.models import Payment
 from shared.payments.returns import can_return, return_payment
 from shared.storage import discard_on_rollback, storage, tenant_key
@@ -188,6 +190,36 @@ def _apply_change(entry: AchEntry, code: str, data: str, line: int) -> str:
     return "bank account corrected"
 
 
+def _lock_up_front(ach: nacha.AchFile) -> None:
+    """Everything the file's returns may change, locked before any of it is, in the one order
+    (shared.autopay's docstring): the entries, their bank accounts, the AutoPay settings and
+    items a return may stop or move, then the invoices and the payments. The operations below
+    lock the same rows again, which never waits (a transaction holds them already)."""
+    traces = {(e.return_addenda or e.change_addenda).original_trace for e in ach.entries()}
+    returns = {e.return_addenda.original_trace for e in ach.entries() if e.return_addenda}
+    if not traces:
+        return
+    entries = db.session.scalars(
+        select(AchEntry)
+        .where(AchEntry.trace_number.in_(sorted(traces)))
+        .order_by(AchEntry.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    account_ids = sorted({entry.bank_account_id for entry in entries})
+    db.session.scalars(
+        select(BankAccount.id)
+        .where(BankAccount.id.in_(account_ids))
+        .order_by(BankAccount.id)
+        .with_for_update()
+    ).all()
+    returned = sorted(
+        {e.payment_id for e in entries if e.payment_id is not None and e.trace_number in returns}
+    )
+    stopped = lock_for_returns(account_ids, returned)
+    lock_payments(set(returned) | stopped)
+
+
 def import_ach_return_file(tenant, actor: Actor, data: bytes) -> AchImport:
     """Apply a return/NOC file once. Returns its AchImport; `newly_applied` is set on it when this
     call applied it (False: the same file was imported before, nothing was done again)."""
@@ -211,6 +243,7 @@ def import_ach_return_file(tenant, actor: Actor, data: bytes) -> AchImport:
     db.session.add(imported)
     db.session.flush()  # a concurrent import of the same file waits here, then is refused
     imported.storage_key = tenant_key(tenant.id, "ach-imports", f"{imported.id}-{digest[:16]}.ach")
+    _lock_up_front(ach)
     for entry in ach.entries():
         returned, change = entry.return_addenda, entry.change_addenda
         addenda = returned or change

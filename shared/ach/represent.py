@@ -24,9 +24,10 @@ unique key (tenant, original payment, presentment), with the payment's idempoten
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from shared.ach.models import MAX_PRESENTMENTS, AchEntry, AchFile, AchRepresentment
 from shared.actors import Actor
@@ -52,6 +53,43 @@ def presentment_of(payment: Payment) -> tuple[int, int]:
         select(AchRepresentment).where(AchRepresentment.payment_id == payment.id)
     ).first()
     return (link.original_payment_id, link.presentment) if link else (payment.id, 1)
+
+
+@dataclass(frozen=True)
+class Presentment:
+    """A payment's place among the presentments of its debit (1 for any payment never returned
+    and presented again, and for every card payment)."""
+
+    number: int  # 1, 2 or 3, of MAX_PRESENTMENTS
+    represents: int | None  # the payment this one presents again (the presentment before it)
+    represented_by: int | None  # the payment that presents this one again (the one after it)
+
+
+FIRST = Presentment(1, None, None)
+
+
+def presentments(payment_ids) -> dict[int, Presentment]:
+    """Each payment's Presentment, for a page of payments in one query however many: the links
+    of every debit any of them belongs to."""
+    ids = set(payment_ids)
+    if not ids:
+        return {}
+    link = AchRepresentment
+    originals = select(link.original_payment_id).where(link.payment_id.in_(ids))
+    chains: dict[int, dict[int, int]] = {}
+    for original, number, payment_id in db.session.execute(
+        select(link.original_payment_id, link.presentment, link.payment_id).where(
+            or_(link.original_payment_id.in_(ids), link.original_payment_id.in_(originals))
+        )
+    ):
+        chains.setdefault(original, {1: original})[number] = payment_id
+    found = {
+        payment_id: Presentment(number, chain.get(number - 1), chain.get(number + 1))
+        for chain in chains.values()
+        for number, payment_id in chain.items()
+        if payment_id in ids
+    }
+    return {payment_id: found.get(payment_id, FIRST) for payment_id in ids}
 
 
 def retry_payment_ids(payment_ids: list[int]) -> set[int]:

@@ -7,7 +7,20 @@ that names the item and its attempt, so two sweeps at once, or one run twice, ma
 Per customer the sweep first locks the enrolment's bank account row: removing the account, making
 it private and the sweep take that lock first, so they follow each other, never interleave.
 
-Locks are taken in one order: bank account, then item, then invoice (the ledger's).
+One lock order, for job processes and web requests alike, so that none deadlocks another on
+PostgreSQL: ACH entry → bank accounts → AutoPay setting → AutoPay items → invoices (id order) →
+payments (id order). A path that takes several of these takes them in this order, and takes up
+front what it will need later (locking a row again that it already holds never waits):
+- the ACH returns importer (shared.ach.imports): the file's entries, their bank accounts, the
+  AutoPay settings paying from them and their items (`lock_for_returns`), then the invoices and
+  payments that the returns, re-presentments and stopped AutoPays will change;
+- removing a bank account (`remove_bank_account`): the account, its AutoPay and items, then the
+  invoices and the payments cancelled with it;
+- saving AutoPay (`save_autopay`), stopping it (`stop_autopay_for_bank_account`) and the sweep:
+  the bank accounts (old and new), the setting, the customer's items, its open invoices, the
+  payments of its scheduled items (`_lock_customer`);
+- skipping an item (`skip_payment`): the item, then its payment's invoices and the payment.
+The ledger itself (shared.payments) takes invoices before payments, each in id order.
 
 Who is told: the payer side is every admin of the customer's portal account (a personal
 account's owner is its admin), else the customer's billing addresses; the vendor side is its
@@ -15,7 +28,8 @@ support address (shared.support.support_address). Emails are rendered in each re
 
 Operations take the tenant and an actor, flush and never commit; the jobs call
 `schedule_autopay` and `send_autopay_notices`, the ACH file builder `check_before_withdrawal`, the
-returns importer `stop_autopay_for_bank_account`, and its re-presentment `presented_again`.
+returns importer `lock_for_returns` and `stop_autopay_for_bank_account`, and its re-presentment
+`presented_again`; the portal's bank account page `remove_bank_account`.
 
 A failed or returned AutoPay payment is never retried by the sweep: its item stays `scheduled`
 with that payment, and the unique (invoice, due date) key keeps a second item from being made, so
@@ -45,7 +59,8 @@ from shared.autopay.models import (
     Direction,
     ItemStatus,
 )
-from shared.bank_accounts import get_usable, usable_bank_accounts
+from shared.bank_accounts import get_usable, scheduled_uses, usable_bank_accounts
+from shared.bank_accounts import remove_bank_account as remove_account
 from shared.bank_accounts.models import BankAccount
 from shared.banking_days import banking_days_after, is_banking_day
 from shared.clock import business_today, utcnow
@@ -56,7 +71,7 @@ from shared.invoices import OPEN_STATUSES, is_payable
 from shared.invoices.models import Invoice
 from shared.mail import send_email
 from shared.money import AmountError, parse_amount
-from shared.payments import cancel_payment, create_payment
+from shared.payments import cancel_payment, create_payment, lock_payments, move_locked
 from shared.payments.models import Payment, PaymentAllocation, PaymentMethod, PaymentStatus
 from shared.portal_accounts.models import PortalRole, PortalUser
 from shared.support import support_address
@@ -79,8 +94,10 @@ __all__ = [
     "UnknownBankAccount",
     "bank_account_made_private",
     "check_before_withdrawal",
+    "lock_for_returns",
     "open_skip_link",
     "presented_again",
+    "remove_bank_account",
     "save_autopay",
     "schedule_autopay",
     "send_autopay_notices",
@@ -339,17 +356,17 @@ def save_autopay(
     the new settings at once. The person who saved gets a confirmation email."""
     if not user.is_admin or user.customer_id != customer.id:
         raise NotAllowed("only an admin of the account changes AutoPay")
-    setting = db.session.scalars(
-        select(AutoPaySetting)
-        .where(AutoPaySetting.customer_id == customer.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    # Read first, unlocked, to know which bank accounts to lock before the setting (the order).
+    current = setting_for(customer.id)
+    old_account_id = current.bank_account_id if current is not None else None
     if not enabled:
-        if setting is None or not setting.enabled:
+        if current is None or not current.enabled:
+            return current
+        _lock_accounts([old_account_id])
+        setting = _locked_setting(customer.id, old_account_id)
+        if not setting.enabled:
             return setting
-        # The account first, as everywhere: the sweep holds it while it schedules.
-        _lock_account(setting.bank_account_id)
+        _lock_customer(customer.id)
         setting.enabled = False
         setting.stopped_reason, setting.stopped_at = "", None
         _stamp(setting, user, now)
@@ -361,7 +378,11 @@ def save_autopay(
     account = _bank_account(customer, user, bank_account_id)
     days = _offset(offset_days)
     way = _direction(direction) if days else Direction.BEFORE
-    _lock_account(account.id)
+    locked = _lock_accounts([account.id, old_account_id])
+    if locked[account.id].removed_at is not None:  # removed while this form was checked
+        raise UnknownBankAccount("bank_account", _("Choose one of your bank accounts."))
+    setting = _locked_setting(customer.id, old_account_id)
+    _lock_customer(customer.id)
     if setting is None:
         setting = AutoPaySetting(tenant_id=tenant.id, customer_id=customer.id)
         db.session.add(setting)
@@ -371,7 +392,6 @@ def save_autopay(
         setting.offset_days,
         setting.direction,
     ) != (account.id, cents, days, way):
-        _lock_account(setting.bank_account_id)
         _release(tenant, actor, setting, "AutoPay changed")
     setting.enabled = True
     setting.max_amount_cents, setting.bank_account_id = cents, account.id
@@ -389,15 +409,61 @@ def _stamp(setting: AutoPaySetting, user: PortalUser, now: datetime) -> None:
     setting.set_by_id, setting.set_by_label, setting.set_at = user.id, user.email, now
 
 
+def _lock_accounts(account_ids) -> dict[int, BankAccount]:
+    """Bank accounts locked in id order (None ids left out), read afresh."""
+    ids = sorted({i for i in account_ids if i is not None})
+    if not ids:
+        return {}
+    return {
+        account.id: account
+        for account in db.session.scalars(
+            select(BankAccount)
+            .where(BankAccount.id.in_(ids))
+            .order_by(BankAccount.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+
+
 def _lock_account(account_id: int | None) -> BankAccount | None:
-    if account_id is None:
-        return None
-    return db.session.scalars(
-        select(BankAccount)
-        .where(BankAccount.id == account_id)
+    return _lock_accounts([account_id]).get(account_id)
+
+
+def _locked_setting(customer_id: int, account_id: int | None) -> AutoPaySetting | None:
+    """The customer's setting, locked after the bank account it pays from (`account_id`, read
+    before without a lock). Changed to another account meanwhile: that account is not locked,
+    and locking it now would break the order, so the payer is asked to save again."""
+    setting = db.session.scalars(
+        select(AutoPaySetting)
+        .where(AutoPaySetting.customer_id == customer_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
+    if setting is not None and setting.bank_account_id != account_id:
+        raise InputError("", _("Auto Pay was changed meanwhile: check it and save again."))
+    return setting
+
+
+def _lock_customer(customer_id: int, payment_ids=()) -> list[AutoPayItem]:
+    """After the bank accounts and the setting: the customer's items (id order), then its open
+    invoices with those of its scheduled items' payments (and of `payment_ids`), then those
+    payments, each in id order; what the sweep, a release or a removal may change."""
+    items = db.session.scalars(
+        select(AutoPayItem)
+        .where(AutoPayItem.customer_id == customer_id)
+        .order_by(AutoPayItem.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    invoice_ids = db.session.scalars(
+        select(Invoice.id).where(
+            Invoice.customer_id == customer_id, Invoice.status.in_(OPEN_STATUSES)
+        )
+    ).all()
+    scheduled = {i.payment_id for i in items if i.status is S.SCHEDULED and i.payment_id}
+    lock_payments(scheduled | set(payment_ids), invoice_ids=invoice_ids)
+    return list(items)
 
 
 def _confirm(tenant, customer, user, setting, account: BankAccount | None = None) -> None:
@@ -425,13 +491,15 @@ def _release(tenant, actor: Actor, setting: AutoPaySetting, cause: str) -> int:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
+    # Their payments cancelled together: invoices, then payments, in id order.
+    locked = lock_payments(item.payment_id for item in items if item.payment_id)
+    due = [p for p in locked.payments.values() if p.status is PaymentStatus.SCHEDULED]
+    move_locked(
+        tenant, actor, locked, due, (PaymentStatus.SCHEDULED,), PaymentStatus.CANCELLED, cause
+    )
     for item in items:
-        payment = scoped_get(Payment, item.payment_id)
-        if payment is None:
-            continue
-        if payment.status is PaymentStatus.SCHEDULED:
-            cancel_payment(tenant, actor, payment, cause=cause)
-        if payment.status is PaymentStatus.CANCELLED:
+        payment = locked.payments.get(item.payment_id)
+        if payment is not None and payment.status is PaymentStatus.CANCELLED:
             item.status = S.STOPPED
             released += 1
     db.session.flush()
@@ -450,17 +518,10 @@ def stop_autopay_for_bank_account(
     Returns the setting stopped, or None when no AutoPay paid from it."""
     with tenant_scope(tenant.id):
         _lock_account(bank_account.id)
-        setting = db.session.scalars(
-            select(AutoPaySetting)
-            .where(
-                AutoPaySetting.bank_account_id == bank_account.id,
-                AutoPaySetting.enabled.is_(True),
-            )
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one_or_none()
+        setting = _locked_setting_paying_from(bank_account.id)
         if setting is None:
             return None
+        _lock_customer(setting.customer_id)
         setting.enabled = False
         setting.stopped_reason = str(reason)[:60]
         setting.stopped_at = utcnow()
@@ -485,6 +546,72 @@ def stop_autopay_for_bank_account(
         )
         db.session.flush()
         return setting
+
+
+def _locked_setting_paying_from(account_id: int) -> AutoPaySetting | None:
+    return db.session.scalars(
+        select(AutoPaySetting)
+        .where(AutoPaySetting.bank_account_id == account_id, AutoPaySetting.enabled.is_(True))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def remove_bank_account(
+    tenant: Tenant, actor: Actor, account: BankAccount, *, cancel_payment_ids=()
+) -> list[Payment]:
+    """shared.bank_accounts.remove_bank_account, with the AutoPay that pays from the account
+    stopped in the same breath (both sides told; its scheduled payments are among those the
+    payer confirmed). The locks in the one order: the account, its AutoPay setting and items,
+    then the invoices and payments of the account's scheduled payments and the AutoPay's.
+    Returns the payments cancelled."""
+    with tenant_scope(tenant.id):
+        _lock_account(account.id)
+        setting = _locked_setting_paying_from(account.id)
+        if setting is not None:
+            _lock_customer(setting.customer_id, [use.payment.id for use in scheduled_uses(account)])
+        cancelled = remove_account(tenant.id, actor, account, cancel_payment_ids=cancel_payment_ids)
+        if setting is not None:
+            stop_autopay_for_bank_account(tenant, account, StopReason.REMOVED)
+        return cancelled
+
+
+def lock_for_returns(account_ids, payment_ids) -> set[int]:
+    """For the returns importer, after the ACH entries and their bank accounts (`account_ids`,
+    locked): the AutoPay settings paying from those accounts (a return may stop them) and the
+    items of the returned payments (`payment_ids`: a re-presentment moves its item) and of those
+    settings' customers, locked in that order. Returns the payments a stop would cancel, for the
+    importer to lock with the returned ones (invoices, then payments)."""
+    account_ids = sorted(set(account_ids))
+    payment_ids = sorted(set(payment_ids))
+    settings = (
+        db.session.scalars(
+            select(AutoPaySetting)
+            .where(
+                AutoPaySetting.bank_account_id.in_(account_ids), AutoPaySetting.enabled.is_(True)
+            )
+            .order_by(AutoPaySetting.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        if account_ids
+        else []
+    )
+    customers = sorted({setting.customer_id for setting in settings})
+    if not customers and not payment_ids:
+        return set()
+    items = db.session.scalars(
+        select(AutoPayItem)
+        .where(AutoPayItem.payment_id.in_(payment_ids) | AutoPayItem.customer_id.in_(customers))
+        .order_by(AutoPayItem.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {
+        item.payment_id
+        for item in items
+        if item.customer_id in customers and item.status is S.SCHEDULED and item.payment_id
+    }
 
 
 def bank_account_made_private(
@@ -519,7 +646,12 @@ def schedule_autopay(tenant: Tenant, now: datetime) -> int:
 
 def _sweep_customer(tenant: Tenant, setting: AutoPaySetting, today: date, now: datetime) -> int:
     account = _lock_account(setting.bank_account_id)
-    db.session.refresh(setting)  # as it stands now that its account is ours
+    setting = db.session.scalars(  # as it stands now that its account is ours
+        select(AutoPaySetting)
+        .where(AutoPaySetting.id == setting.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if not setting.enabled:
         return 0
     if account is None or account.removed_at is not None:
@@ -538,21 +670,24 @@ def _sweep_customer(tenant: Tenant, setting: AutoPaySetting, today: date, now: d
         .where(Invoice.customer_id == customer.id, Invoice.status.in_(OPEN_STATUSES))
         .order_by(Invoice.id)
     ).all()
-    items = {
-        (item.invoice_id, item.due_date): item
-        for item in db.session.scalars(
-            select(AutoPayItem)
-            .where(AutoPayItem.customer_id == customer.id)
-            .execution_options(populate_existing=True)
-        )
-    }
+    known = set(
+        db.session.execute(
+            select(AutoPayItem.invoice_id, AutoPayItem.due_date).where(
+                AutoPayItem.customer_id == customer.id
+            )
+        ).all()
+    )
+    for invoice in invoices:
+        # Nothing to pay (paid or scheduled by hand): nothing to record.
+        if (invoice.id, invoice.due_date) not in known and invoice.balance_cents > 0:
+            _insert_if_absent(tenant, customer, invoice, now)
+    # Then every item, invoice and payment this may change, in the order (module docstring).
+    items = {(item.invoice_id, item.due_date): item for item in _lock_customer(customer.id)}
     scheduled = 0
     for invoice in invoices:
         item = items.get((invoice.id, invoice.due_date))
         if item is None:
-            if invoice.balance_cents <= 0:
-                continue  # nothing to pay (paid or scheduled by hand): nothing to record
-            item = _insert_if_absent(tenant, customer, invoice, now)
+            continue
         if item.status is S.SCHEDULED:
             payment = scoped_get(Payment, item.payment_id)
             if payment is not None and payment.status is PaymentStatus.SCHEDULED:

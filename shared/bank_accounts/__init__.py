@@ -25,7 +25,7 @@ from shared.clock import utcnow
 from shared.errors import InputError
 from shared.extensions import db
 from shared.invoices.models import Invoice
-from shared.payments import cancel_payment
+from shared.payments import lock_payments, move_locked
 from shared.payments.models import Payment, PaymentAllocation, PaymentStatus
 from shared.portal_accounts.models import PortalUser
 from shared.tenancy import tenant_scope
@@ -346,25 +346,35 @@ def remove_bank_account(
     confirmed exactly those (`cancel_payment_ids`). When the account's scheduled payments are not
     exactly the confirmed ones (one was added, or ran, in the meantime), nothing changes and the
     InputError asks again. Payments already submitted (processing) are on their way and go on.
-    Returns the payments cancelled.
+    Returns the payments cancelled. (An account AutoPay pays from is removed through
+    shared.autopay.remove_bank_account, which takes AutoPay's locks first and stops it.)
     """
     # The account's row locked first: a payment scheduled from it meanwhile waits, then is seen.
+    # Then its payments' invoices and the payments, each in id order (shared.autopay's order).
     db.session.refresh(account, with_for_update=True)
     if account.removed_at is not None:
         raise InputError("", _("This bank account is already removed."))
     uses = scheduled_uses(account)
-    if {use.payment.id for use in uses} != {int(i) for i in cancel_payment_ids}:
+    locked = lock_payments(use.payment.id for use in uses)
+    if {use.payment.id for use in uses} != {int(i) for i in cancel_payment_ids} or any(
+        payment.status is not PaymentStatus.SCHEDULED for payment in locked.payments.values()
+    ):
         raise InputError(
             "confirm",
             _("The scheduled payments from this account changed: check them and confirm again."),
         )
-    cancelled = []
-    if uses:
+    cancelled = [locked.payments[use.payment.id] for use in uses]
+    if cancelled:
         tenant = db.session.scalars(select(Tenant).where(Tenant.id == tenant_id)).one()
-        for use in uses:
-            cancelled.append(
-                cancel_payment(tenant, actor, use.payment, cause="bank account removed")
-            )
+        move_locked(
+            tenant,
+            actor,
+            locked,
+            cancelled,
+            (PaymentStatus.SCHEDULED,),
+            PaymentStatus.CANCELLED,
+            "bank account removed",
+        )
     account.removed_at = utcnow()
     db.session.flush()
     record(

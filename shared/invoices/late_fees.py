@@ -23,7 +23,8 @@ Exactly once: candidate invoices are locked `FOR UPDATE` in id order (as the led
 job and a payment never deadlock), re-read under the lock, and the fee row is inserted if absent
 (`ON CONFLICT DO NOTHING` on `(tenant_id, invoice_id, period)`); only a row this run inserted adds
 to the invoice's `late_fee_cents`, and the stored status follows (`status_from_money`). A second
-process waits for the lock and then finds the row.
+process waits for the lock and then finds the row. Each batch of invoices is committed on its own
+(the job's `one_unit=False`, shared.jobs.registry): a crash keeps the batches already done.
 
 No journal entry: the journal (shared.payments.models) records money that moves through
 payments — every entry names its payment — while what an invoice asks for (its lines, and its
@@ -48,9 +49,12 @@ from shared.invoices import OPEN_STATUSES, is_payable
 from shared.invoices.amounts import status_from_money
 from shared.invoices.models import Invoice
 from shared.tenancy import TenantOwned, tenant_foreign_key
+from shared.unit_of_work import unit_of_work
 from tenants.models import LateFeeKind, Tenant
 
-BATCH = 200  # invoices locked per transaction step: short locks, bounded memory
+# Invoices locked and committed per unit of work: short locks, bounded memory, and a run that
+# fails (or a process killed) halfway keeps the batches it finished; the next run does the rest.
+BATCH = 100
 
 
 class LateFee(TenantOwned, db.Model):
@@ -197,54 +201,70 @@ def _lock(ids: list[int]) -> list[Invoice]:
 
 def assess_late_fees(tenant: Tenant, now: datetime, *, actor: Actor = SYSTEM) -> int:
     """Charge the late fee of the current period on each of the tenant's late invoices that has
-    none for it yet; returns how many fees were recorded. The tenant must be in scope; flushes,
-    never commits (the caller's unit of work holds the locks until its commit)."""
+    none for it yet; returns how many fees were recorded. The tenant must be in scope. Each batch
+    of BATCH invoices is its own unit of work, committed before the next is locked (a vendor
+    with 50,000 overdue invoices holds no huge transaction); a run that fails keeps the batches
+    it committed, and the (invoice, period) key makes the next run charge only the rest."""
     policy = Policy.of(tenant)
     if not policy.active:
         return 0
     today = business_today(tenant, now)
+    tenant_id = tenant.id
     assessed = 0
     after_id = 0
-    while ids := _candidate_ids(today, policy.grace_days, after_id):
-        after_id = ids[-1]
-        for invoice in _lock(ids):
-            if not is_payable(invoice):
-                continue  # paid, voided or fully covered since it was picked
-            period = period_on(invoice.due_date, policy.grace_days, today)
-            if period is None:
-                continue
-            base = fee_base_cents(invoice)
-            amount = fee_cents(policy, base)
-            if amount <= 0:
-                continue
-            fee_id = _insert_if_absent(
-                {
-                    "tenant_id": tenant.id,
-                    "invoice_id": invoice.id,
-                    "period": period,
-                    "period_start": period_start(invoice.due_date, policy.grace_days, period),
-                    "kind": policy.kind,
-                    "rate_bp": policy.percent_bp if policy.kind is LateFeeKind.PERCENT else 0,
-                    "base_cents": base if policy.kind is LateFeeKind.PERCENT else 0,
-                    "amount_cents": amount,
-                    "created_at": now,
-                }
-            )
-            if fee_id is None:
-                continue  # assessed already, by an earlier run or another process
-            invoice.late_fee_cents += amount
-            invoice.status = status_from_money(invoice)
-            invoice.updated_at = now
-            assessed += 1
-            record(
-                tenant.id,
-                actor,
-                "invoice.late_fee_assessed",
-                invoice=invoice.id,
-                period=period,
-                cents=amount,
-            )
-        db.session.flush()
+    while True:
+        with unit_of_work():
+            ids = _candidate_ids(today, policy.grace_days, after_id)
+            if not ids:
+                break
+            after_id = ids[-1]
+            assessed += _assess_batch(tenant_id, policy, ids, today, now, actor)
+    return assessed
+
+
+def _assess_batch(
+    tenant_id: int, policy: Policy, ids: list[int], today: date, now: datetime, actor: Actor
+) -> int:
+    """One batch: its invoices locked in id order, each charged once; the fees it recorded."""
+    assessed = 0
+    for invoice in _lock(ids):
+        if not is_payable(invoice):
+            continue  # paid, voided or fully covered since it was picked
+        period = period_on(invoice.due_date, policy.grace_days, today)
+        if period is None:
+            continue
+        base = fee_base_cents(invoice)
+        amount = fee_cents(policy, base)
+        if amount <= 0:
+            continue
+        fee_id = _insert_if_absent(
+            {
+                "tenant_id": tenant_id,
+                "invoice_id": invoice.id,
+                "period": period,
+                "period_start": period_start(invoice.due_date, policy.grace_days, period),
+                "kind": policy.kind,
+                "rate_bp": policy.percent_bp if policy.kind is LateFeeKind.PERCENT else 0,
+                "base_cents": base if policy.kind is LateFeeKind.PERCENT else 0,
+                "amount_cents": amount,
+                "created_at": now,
+            }
+        )
+        if fee_id is None:
+            continue  # assessed already, by an earlier run or another process
+        invoice.late_fee_cents += amount
+        invoice.status = status_from_money(invoice)
+        invoice.updated_at = now
+        assessed += 1
+        record(
+            tenant_id,
+            actor,
+            "invoice.late_fee_assessed",
+            invoice=invoice.id,
+            period=period,
+            cents=amount,
+        )
+    db.session.flush()
     return assessed
 
 

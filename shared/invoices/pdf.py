@@ -17,7 +17,7 @@ from shared.customers.models import Customer
 from shared.i18n import locale_for
 from shared.invoices import totals_of
 from shared.invoices.late_fees import LateFee, itemised_late_fees
-from shared.invoices.models import Invoice, InvoiceLine
+from shared.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from shared.invoices.terms import terms_label
 from shared.money import cents_to_decimal
 from tenants.models import LateFeeKind, Tenant
@@ -187,9 +187,17 @@ def render_invoice_pdf(
             summary.append((label, fee.amount_cents))
         if invoice.late_fee_cents and not fees:
             summary.append((_("Late fees"), invoice.late_fee_cents))
-        if invoice.paid_cents > 0:  # "Paid" only for money actually received
+        # Money on its way has its own lines: "Paid" is only money actually received, and the
+        # lines add up to the amount due (the balance the portal shows).
+        if invoice.scheduled_cents > 0:
+            summary.append((_("Payment scheduled"), -invoice.scheduled_cents))
+        if invoice.processing_cents > 0:
+            summary.append((_("Payment processing"), -invoice.processing_cents))
+        if invoice.paid_cents > 0:
             summary.append((_("Paid"), -invoice.paid_cents))
-        summary.append((_("Amount due"), invoice.owed_cents))
+        # The balance (owed_cents: less every payment's money); a void invoice asks for nothing.
+        due = 0 if invoice.status is InvoiceStatus.VOID else invoice.owed_cents
+        summary.append((_("Amount due"), due))
         for index, (label, cents) in enumerate(summary):
             last = index == len(summary) - 1
             pdf.set_font(family, "B" if last else "", 11 if last else 10)

@@ -61,7 +61,7 @@ JOBS: dict[str, JobSpec] = {
         "shared.invoices.late_fees:assess_late_fees",
         3600,
         "late fees, once per invoice and period",
-        one_unit=True,
+        one_unit=False,  # commits each batch of invoices (shared.invoices.late_fees.BATCH)
     ),
     "reminders": JobSpec(
         "shared.invoices.reminders:send_reminders",

@@ -67,7 +67,10 @@ def _load(model, plain, where, order, *, lock: bool = True) -> list:
 
 
 def _lock_invoices(ids: Iterable[int], plain=None) -> dict:
-    rows = _load(Invoice, plain, Invoice.id.in_(sorted(set(ids))), (Invoice.id,))
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    rows = _load(Invoice, plain, Invoice.id.in_(ids), (Invoice.id,))
     return {invoice.id: invoice for invoice in rows}
 
 
@@ -319,13 +322,17 @@ PaymentRow.__table__ = Payment.__table__
 AllocationRow.__table__ = PaymentAllocation.__table__
 
 
-def lock_payments(payment_ids: Iterable[int], *, plain: bool = False) -> Locked:
+def lock_payments(
+    payment_ids: Iterable[int], *, plain: bool = False, invoice_ids: Iterable[int] = ()
+) -> Locked:
     """Lock payments for a change, with what they allocate, in three statements however many;
-    as models, or as plain rows (`plain`, a job's batch: see InvoiceMoney)."""
+    as models, or as plain rows (`plain`, a job's batch: see InvoiceMoney). `invoice_ids` are
+    locked with the payments' own invoices, in one id order (a caller that will change more)."""
     ids = sorted(set(payment_ids))
+    also = set(invoice_ids)
     allocations: dict[int, list] = {payment_id: [] for payment_id in ids}
     if not ids:
-        return Locked({}, allocations, {})
+        return Locked({}, allocations, _lock_invoices(also, InvoiceMoney if plain else None))
     for allocation in _load(
         PaymentAllocation,
         AllocationRow if plain else None,
@@ -335,7 +342,7 @@ def lock_payments(payment_ids: Iterable[int], *, plain: bool = False) -> Locked:
     ):
         allocations[allocation.payment_id].append(allocation)
     invoices = _lock_invoices(
-        (a.invoice_id for rows in allocations.values() for a in rows),
+        also.union(a.invoice_id for rows in allocations.values() for a in rows),
         InvoiceMoney if plain else None,
     )
     payments = _load(Payment, PaymentRow if plain else None, Payment.id.in_(ids), (Payment.id,))

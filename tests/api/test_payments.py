@@ -75,6 +75,9 @@ def test_a_payment_reads_with_its_allocations_in_the_invoice_money_format(app, a
             {"invoice_id": first, "amount": "1234.56", "refunded": "0.00"},
             {"invoice_id": second, "amount": "0.01", "refunded": "0.00"},
         ],
+        "presentment": 1,  # a card payment is presented once (ACH: tests/ach)
+        "represents": None,
+        "represented_by": None,
     }
     invoice = api.get(f"/api/v1/invoices/{first}").get_json()
     assert invoice["paid"] == "1234.56"  # the same format

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared.ach.represent import Presentment, presentments
 from shared.payments.listing import (
     PaymentFilter,
     allocations_by_payment,
@@ -25,6 +26,7 @@ from vendor_console.api.schemas import Payment, PaymentQuery
 class _Shown:
     payment: PaymentModel
     allocations: list[PaymentAllocation]
+    place: Presentment
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.payment, name)
@@ -32,7 +34,8 @@ class _Shown:
 
 def _dump(rows: Sequence[PaymentModel]) -> list[dict[str, Any]]:
     allocations = allocations_by_payment([p.id for p in rows])  # one query for the page
-    return Payment(many=True).dump([_Shown(p, allocations[p.id]) for p in rows])
+    places = presentments([p.id for p in rows])  # and one for the re-presentments' links
+    return Payment(many=True).dump([_Shown(p, allocations[p.id], places[p.id]) for p in rows])
 
 
 @bp.get("/payments/<int:payment_id>", endpoint="get_payment")

@@ -303,6 +303,28 @@ class Payment(Schema):
     pay_on = Day(required=True)
     created_at = Instant(required=True)
     allocations = fields.List(fields.Nested(Allocation), required=True)
+    presentment = fields.Integer(
+        attribute="place.number",
+        required=True,
+        metadata={
+            "minimum": 1,
+            "maximum": 3,
+            "description": "Which presentment of its ACH debit this is: 1, or 2 and 3 for a debit "
+            "returned R01/R09 and presented again (marked RETRY PYMT).",
+        },
+    )
+    represents = fields.Integer(
+        attribute="place.represents",
+        required=True,
+        allow_none=True,
+        metadata={"description": "The payment this one presents again (the one before it)."},
+    )
+    represented_by = fields.Integer(
+        attribute="place.represented_by",
+        required=True,
+        allow_none=True,
+        metadata={"description": "The payment that presents this one again, if any."},
+    )
 
 
 class PaymentList(Schema):
