@@ -37,16 +37,17 @@ _IDS = re.compile(r"[0-9]{1,12}(,[0-9]{1,12})*")
 # --- what the pay flow reuses -----------------------------------------------------------------
 
 
-def terms_text(tenant: Tenant) -> str:
-    """The vendor's Terms of Service (the ACH debit authorisation) in this request's language."""
-    return bank_accounts.terms_for(tenant, current_language())
+def terms_text(tenant: Tenant, *, guest: bool = False) -> str:
+    """The vendor's Terms of Service (the ACH debit authorisation) in this request's language; a
+    guest's default speaks of the one payment its account is typed for."""
+    return bank_accounts.terms_for(tenant, current_language(), single_use=guest)
 
 
-def prepare_form(form: BankAccountForm, tenant: Tenant) -> str:
+def prepare_form(form: BankAccountForm, tenant: Tenant, *, guest: bool = False) -> str:
     """Just before rendering (never before `add_from_form`: it would vouch for a version the payer
     did not see): the form carries the version of the Terms it shows; returns their text, for the
     fields macro."""
-    text = terms_text(tenant)
+    text = terms_text(tenant, guest=guest)
     form.terms_version.data = bank_accounts.terms_version(text)
     return text
 
@@ -67,7 +68,7 @@ def add_from_form(
 
     A guest (`payer` None, `guest_customer_id` and `actor` given) gets a single-use account:
     hidden, nobody's, for the one payment it is typed for (shared.bank_accounts)."""
-    text = terms_text(tenant)
+    text = terms_text(tenant, guest=payer is None)
     if form.terms_version.data != bank_accounts.terms_version(text):
         form.accept_terms.errors = [
             _(

@@ -304,7 +304,7 @@ def _pay_page(
     saved_cards = [] if _guest() or not _cards_open() else usable_cards(g.customer.id, g.payer)
     bank_form = bank_form or BankAccountForm(formdata=None)
     bank_form.account_number.data = bank_form.account_number_again.data = ""  # never echoed
-    terms = prepare_form(bank_form, g.tenant)
+    terms = prepare_form(bank_form, g.tenant, guest=_guest())
     # The token the processor's form came back with (no JavaScript), or the one chosen before.
     card_token = (request.args.get("card_token") or form.card_token.data or "").strip()[:255]
     card = gateway().describe(card_token) if card_token and _cards_open() else None

@@ -71,16 +71,39 @@ DEFAULT_TERMS = {
 }
 
 
-def default_terms(language: str, vendor: str) -> str:
-    """The default Terms of Service (ACH authorisation) in `language` (en or es)."""
-    return DEFAULT_TERMS.get(language, DEFAULT_TERMS["en"]).format(vendor=vendor)
+# A guest's account is typed for one payment and kept for nothing else (single use): it is not
+# saved, so there is no account to remove later; the payment is what the guest authorises.
+GUEST_DEFAULT_TERMS = {
+    "en": (
+        "By entering this bank account you authorize {vendor} to debit it by ACH once, for this "
+        "payment, in the amount and on the date shown before you confirm. You confirm that you "
+        "may authorize debits from this account. The account is not saved for later payments. "
+        "You may cancel the payment before its date on its receipt page, or by contacting "
+        "{vendor}."
+    ),
+    "es": (
+        "Al ingresar esta cuenta bancaria, usted autoriza a {vendor} a debitarla por ACH una sola "
+        "vez, para este pago, por el monto y en la fecha que se muestran antes de confirmar. "
+        "Usted confirma que puede autorizar débitos de esta cuenta. La cuenta no se guarda para "
+        "pagos posteriores. Puede cancelar el pago antes de su fecha en su página de recibo, o "
+        "comunicándose con {vendor}."
+    ),
+}
 
 
-def terms_for(tenant: Tenant, language: str) -> str:
-    """The Terms of Service a payer reads in `language`: the vendor's own text from the console's
-    settings, or the default when the vendor wrote none for that language."""
+def default_terms(language: str, vendor: str, *, single_use: bool = False) -> str:
+    """The default Terms of Service (ACH authorisation) in `language` (en or es); `single_use`:
+    a guest's, for the one payment its account is typed for."""
+    texts = GUEST_DEFAULT_TERMS if single_use else DEFAULT_TERMS
+    return texts.get(language, texts["en"]).format(vendor=vendor)
+
+
+def terms_for(tenant: Tenant, language: str, *, single_use: bool = False) -> str:
+    """The Terms of Service a payer (a guest: `single_use`) reads in `language`: the vendor's own
+    text from the console's settings, or the default when the vendor wrote none for that
+    language."""
     own = tenant.ach_terms_es if language == "es" else tenant.ach_terms_en
-    return (own or "").strip() or default_terms(language, tenant.name)
+    return (own or "").strip() or default_terms(language, tenant.name, single_use=single_use)
 
 
 def terms_version(text: str) -> str:
