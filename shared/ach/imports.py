@@ -206,13 +206,7 @@ def _lock_up_front(ach: nacha.AchFile) -> None:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
-    account_ids = sorted({entry.bank_account_id for entry in entries})
-    db.session.scalars(
-        select(BankAccount.id)
-        .where(BankAccount.id.in_(account_ids))
-        .order_by(BankAccount.id)
-        .with_for_update()
-    ).all()
+    account_ids = {entry.bank_account_id for entry in entries}
     returned = sorted(
         {e.payment_id for e in entries if e.payment_id is not None and e.trace_number in returns}
     )

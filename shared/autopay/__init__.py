@@ -434,12 +434,7 @@ def _locked_setting(customer_id: int, account_id: int | None) -> AutoPaySetting 
     """The customer's setting, locked after the bank account it pays from (`account_id`, read
     before without a lock). Changed to another account meanwhile: that account is not locked,
     and locking it now would break the order, so the payer is asked to save again."""
-    setting = db.session.scalars(
-        select(AutoPaySetting)
-        .where(AutoPaySetting.customer_id == customer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    setting = next(iter(_lock_settings(AutoPaySetting.customer_id == customer_id)), None)
     if setting is not None and setting.bank_account_id != account_id:
         raise InputError("", _("Auto Pay was changed meanwhile: check it and save again."))
     return setting
@@ -548,13 +543,24 @@ def stop_autopay_for_bank_account(
         return setting
 
 
+def _lock_settings(*where) -> list[AutoPaySetting]:
+    """AutoPay settings locked in id order and read afresh (after their bank accounts)."""
+    return list(
+        db.session.scalars(
+            select(AutoPaySetting)
+            .where(*where)
+            .order_by(AutoPaySetting.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def _locked_setting_paying_from(account_id: int) -> AutoPaySetting | None:
-    return db.session.scalars(
-        select(AutoPaySetting)
-        .where(AutoPaySetting.bank_account_id == account_id, AutoPaySetting.enabled.is_(True))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    paying = _lock_settings(
+        AutoPaySetting.bank_account_id == account_id, AutoPaySetting.enabled.is_(True)
+    )
+    return paying[0] if paying else None
 
 
 def remove_bank_account(
@@ -577,23 +583,18 @@ def remove_bank_account(
 
 
 def lock_for_returns(account_ids, payment_ids) -> set[int]:
-    """For the returns importer, after the ACH entries and their bank accounts (`account_ids`,
-    locked): the AutoPay settings paying from those accounts (a return may stop them) and the
+    """For the returns importer, after the ACH entries: their bank accounts (`account_ids`), the
+    AutoPay settings paying from those accounts (a return may stop them) and the
     items of the returned payments (`payment_ids`: a re-presentment moves its item) and of those
     settings' customers, locked in that order. Returns the payments a stop would cancel, for the
     importer to lock with the returned ones (invoices, then payments)."""
     account_ids = sorted(set(account_ids))
     payment_ids = sorted(set(payment_ids))
+    _lock_accounts(account_ids)
     settings = (
-        db.session.scalars(
-            select(AutoPaySetting)
-            .where(
-                AutoPaySetting.bank_account_id.in_(account_ids), AutoPaySetting.enabled.is_(True)
-            )
-            .order_by(AutoPaySetting.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
+        _lock_settings(
+            AutoPaySetting.bank_account_id.in_(account_ids), AutoPaySetting.enabled.is_(True)
+        )
         if account_ids
         else []
     )
@@ -646,12 +647,7 @@ def schedule_autopay(tenant: Tenant, now: datetime) -> int:
 
 def _sweep_customer(tenant: Tenant, setting: AutoPaySetting, today: date, now: datetime) -> int:
     account = _lock_account(setting.bank_account_id)
-    setting = db.session.scalars(  # as it stands now that its account is ours
-        select(AutoPaySetting)
-        .where(AutoPaySetting.id == setting.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    [setting] = _lock_settings(AutoPaySetting.id == setting.id)  # now that its account is ours
     if not setting.enabled:
         return 0
     if account is None or account.removed_at is not None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 
 from shared import encryption
-from shared.ach import AchSettingsData, update_settings
+from shared.ach import AchSettingsData, build_ach_files, update_settings
 from shared.actors import Actor
 from shared.bank_accounts.models import BankAccount, BankAccountKind
 from shared.clock import utcnow
@@ -91,6 +91,23 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     from shared.clock import DEFAULT_TIME_ZONE, zone
 
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone(DEFAULT_TIME_ZONE))
+
+
+THU = date(2026, 6, 18)  # a file built after its cut-off is effective Mon 2026-06-22
+
+
+@pytest.fixture
+def sent(ach_shop):
+    """A vendor with one business ACH payment of 25.00 in a file built Thursday after the cut-off
+    (effective Mon 2026-06-22): (shop, customer id, bank account id, payment id)."""
+    shop = ach_shop()
+    customer = shop.customer("business", "Harbor View Dental")
+    account = shop.bank_account(customer)
+    payment = shop.payment(customer, account, 2500, THU)
+    with tenant_scope(shop.tenant.id):
+        build_ach_files(shop.tenant, at(THU, 18))
+        db.session.commit()
+    return shop, customer, account, payment
 
 
 @pytest.fixture

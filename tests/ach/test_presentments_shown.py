@@ -6,29 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from shared.ach import build_ach_files
 from shared.ach.represent import FIRST, Presentment, presentments
 from shared.extensions import db
 from shared.tenancy import tenant_scope
 from tests.ach.conftest import at
-from tests.ach.test_represent import THU, TUE, _links, _return
+from tests.ach.test_represent import TUE, _links, _return
 from tests.api.conftest import Api, make_key
 from tests.test_branding import signed_in
-
-
-@pytest.fixture
-def sent(ach_shop):
-    """As tests.ach.test_represent's: a business ACH payment of 25.00 in a file."""
-    shop = ach_shop()
-    customer = shop.customer("business", "Harbor View Dental")
-    account = shop.bank_account(customer)
-    payment = shop.payment(customer, account, 2500, THU)
-    with tenant_scope(shop.tenant.id):
-        build_ach_files(shop.tenant, at(THU, 18))
-        db.session.commit()
-    return shop, customer, account, payment
 
 
 def _three_presentments(shop, original):

@@ -26,25 +26,11 @@ from shared.payments.models import (
 )
 from shared.payments.returns import return_payment
 from shared.tenancy import tenant_scope
-from tests.ach.conftest import at
+from tests.ach.conftest import THU, at
 from tests.ach.returnfiles import Item, return_file
 
-THU = date(2026, 6, 18)  # built after the cut-off: effective Mon 2026-06-22
 TUE = date(2026, 6, 23)
 WED = date(2026, 6, 24)
-
-
-@pytest.fixture
-def sent(ach_shop):
-    """A business ACH payment of 25.00 in a file effective Mon 2026-06-22."""
-    shop = ach_shop()
-    customer = shop.customer("business", "Harbor View Dental")
-    account = shop.bank_account(customer)
-    payment = shop.payment(customer, account, 2500, THU)
-    with tenant_scope(shop.tenant.id):
-        build_ach_files(shop.tenant, at(THU, 18))
-        db.session.commit()
-    return shop, customer, account, payment
 
 
 def _trace(shop, payment_id: int) -> str:

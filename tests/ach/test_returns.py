@@ -28,23 +28,16 @@ from shared.payments.models import (
     PaymentStatusChange,
 )
 from shared.tenancy import tenant_scope
-from tests.ach.conftest import at
+from tests.ach.conftest import THU, at
 from tests.ach.returnfiles import Item, return_file
 from tests.ach.test_nacha import SAMPLES
 
-THU = date(2026, 6, 18)
-
 
 @pytest.fixture
-def sent(ach_shop):
-    """A vendor with one business ACH payment of 25.00 in a file (effective Mon 2026-06-22)."""
-    shop = ach_shop()
-    customer = shop.customer("business", "Harbor View Dental")
-    account = shop.bank_account(customer)
-    payment = shop.payment(customer, account, 2500, THU)
+def sent(sent):
+    """tests.ach.conftest's, with its entry's trace number: (shop, payment, account, trace)."""
+    shop, _customer, account, payment = sent
     with tenant_scope(shop.tenant.id):
-        build_ach_files(shop.tenant, at(THU, 18))
-        db.session.commit()
         trace = db.session.scalar(select(AchEntry.trace_number))
     return shop, payment, account, trace
 
